@@ -1,0 +1,132 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { loadSigningSecret } from './auth/secret.ts';
+import { ALL_PERMISSIONS, type MintedToken, type Permissions, TokenService } from './auth/tokens.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { importFile } from './files.ts';
+import { buildHttpApp } from './http/app.ts';
+import { openSqliteStorage } from './storage/sqlite/index.ts';
+import type { FileRecord, Storage } from './storage/types.ts';
+import {
+  DEFAULT_LOCK_TTL_MS,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  type HostUrls,
+  type WopiConfig,
+  type WopiHost,
+} from './wopi/context.ts';
+
+export interface QuireOptions {
+  /** Where the embedded store and the signing key live. */
+  dataDir: string;
+  /** The address editors and browsers reach Quire at; defaults to where it listens. */
+  publicUrl?: string;
+  /** Bring your own storage (catalog, locks, blobs); defaults to SQLite + files in `dataDir`. */
+  storage?: Storage;
+  clock?: Clock;
+  /** Token signing key; defaults to QUIRE_SECRET or `dataDir/secret.key`. */
+  secret?: Uint8Array;
+  lockTtlMs?: number;
+  maxUploadBytes?: number;
+  brandName?: string;
+  logger?: FastifyServerOptions['logger'];
+}
+
+class PublicUrls implements HostUrls {
+  constructor(public publicUrl: string) {}
+  wopiSrc(fileId: string): string {
+    return `${this.publicUrl}/wopi/files/${encodeURIComponent(fileId)}`;
+  }
+  hostPage(fileId: string, action: 'view' | 'edit'): string {
+    return `${this.publicUrl}/files/${encodeURIComponent(fileId)}/open?action=${action}`;
+  }
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+/** A Quire instance: the WOPI host over some storage, with its HTTP app. Embed it, or `listen()`. */
+export class Quire {
+  readonly app: FastifyInstance;
+
+  private constructor(
+    readonly host: WopiHost,
+    private readonly urls: PublicUrls,
+    private readonly explicitPublicUrl: boolean,
+    private readonly dataDir: string,
+    logger: FastifyServerOptions['logger'],
+  ) {
+    this.app = buildHttpApp(host, { logger });
+  }
+
+  static async create(options: QuireOptions): Promise<Quire> {
+    const storage = options.storage ?? (await openSqliteStorage(options.dataDir));
+    const clock = options.clock ?? systemClock;
+    const secret = options.secret ?? (await loadSigningSecret(options.dataDir));
+    const config: WopiConfig = {
+      lockTtlMs: options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
+      maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+      brandName: options.brandName ?? 'Quire',
+    };
+    const urls = new PublicUrls(trimSlash(options.publicUrl ?? 'http://127.0.0.1:8080'));
+    const host: WopiHost = { storage, clock, tokens: new TokenService(secret, clock), config, urls };
+    return new Quire(host, urls, options.publicUrl !== undefined, options.dataDir, options.logger);
+  }
+
+  get publicUrl(): string {
+    return this.urls.publicUrl;
+  }
+
+  /** Starts serving; returns the public URL. Records it in the data dir so `quire add` can print WOPISrc. */
+  async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
+    await this.app.listen({ port, host: hostname });
+    const address = this.app.server.address();
+    if (!this.explicitPublicUrl && address && typeof address === 'object') {
+      const shown = hostname.includes(':') ? `[${hostname}]` : hostname;
+      this.urls.publicUrl = `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${address.port}`;
+    }
+    await writeFile(join(this.dataDir, 'server.json'), `${JSON.stringify({ publicUrl: this.publicUrl })}\n`).catch(
+      () => {},
+    );
+    return this.publicUrl;
+  }
+
+  async addFile(input: { source: Readable; name: string; ownerId: string }): Promise<FileRecord> {
+    return importFile(this.host.storage, this.host.clock, input);
+  }
+
+  async mintToken(input: {
+    fileId: string;
+    userId: string;
+    userName?: string;
+    permissions?: Permissions;
+    ttlMs?: number;
+  }): Promise<MintedToken> {
+    return this.host.tokens.mint({
+      fileId: input.fileId,
+      userId: input.userId,
+      userName: input.userName ?? input.userId,
+      permissions: input.permissions ?? ALL_PERMISSIONS,
+      ...(input.ttlMs !== undefined && { ttlMs: input.ttlMs }),
+    });
+  }
+
+  wopiSrc(fileId: string): string {
+    return this.urls.wopiSrc(fileId);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.host.storage.close();
+  }
+}
+
+/** The public URL a running server recorded in `dataDir`, if any. */
+export async function recordedPublicUrl(dataDir: string): Promise<string | undefined> {
+  try {
+    const { publicUrl } = JSON.parse(await readFile(join(dataDir, 'server.json'), 'utf8')) as { publicUrl?: unknown };
+    return typeof publicUrl === 'string' ? publicUrl : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,164 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * What the protocol needs from storage. `wopi/` talks only to these interfaces; SQLite (embedded) and, later,
+ * PostgreSQL implement them and run the same test suite.
+ */
+
+/** Content-addressed, immutable bytes. */
+export interface StoredBlob {
+  /** Key to read the bytes back with (the SHA-256 in hex for the filesystem store). */
+  key: string;
+  size: number;
+  /** SHA-256 of the bytes, hex. */
+  sha256: string;
+}
+
+export interface BlobStore {
+  /** Streams `source` into the store; resolves once the bytes are durable (fsynced). Rejects if `source` fails. */
+  write(source: Readable): Promise<StoredBlob>;
+  read(key: string): Readable;
+  has(key: string): Promise<boolean>;
+}
+
+export interface FileRecord {
+  id: string;
+  name: string;
+  ownerId: string;
+  createdAt: number;
+  /** Number of the head version: 1 for the first, +1 for every content change; never repeats for a file. */
+  version: number;
+  size: number;
+  sha256: string;
+  blobKey: string;
+  /** When the content last changed (ms since epoch); strictly increases from one version to the next. */
+  modifiedAt: number;
+  modifiedBy: string;
+}
+
+export interface LockRecord {
+  value: string;
+  expiresAt: number;
+}
+
+/** A file with its lock as of one instant (`lock` is null when unlocked or expired). */
+export interface FileState {
+  file: FileRecord;
+  lock: LockRecord | null;
+}
+
+/**
+ * Runs inside the storage transaction that makes a change, against the state that change will replace; throwing
+ * aborts the change. This is how a lock check and the write it guards happen atomically.
+ */
+export type Guard = (state: FileState) => void;
+
+export type VersionSource = 'import' | 'put' | 'put-relative' | 'restore';
+
+export interface SaveFlags {
+  modifiedByUser?: boolean;
+  autosave?: boolean;
+  exitSave?: boolean;
+  fileConversion?: boolean;
+}
+
+export interface NewVersion {
+  blob: StoredBlob;
+  authorId: string;
+  /** User ids who contributed (X-WOPI-Editors), as sent. */
+  editors?: string;
+  flags?: SaveFlags;
+  source: VersionSource;
+}
+
+export interface VersionRecord extends SaveFlags {
+  fileId: string;
+  version: number;
+  size: number;
+  sha256: string;
+  blobKey: string;
+  createdAt: number;
+  authorId: string;
+  editors?: string;
+  source: VersionSource;
+}
+
+export interface CreatedFile {
+  file: FileRecord;
+  /** True when an existing file (same name) received a new version instead of a file being created. */
+  replaced: boolean;
+}
+
+export interface Catalog {
+  getFile(id: string): Promise<FileRecord | null>;
+  getState(id: string, now: number): Promise<FileState | null>;
+  findByName(name: string): Promise<FileRecord | null>;
+  listFiles(): Promise<FileRecord[]>;
+  listVersions(id: string): Promise<VersionRecord[]>;
+
+  /**
+   * Creates a file under the first of `names` that is free (checked and claimed in one transaction).
+   * Throws NameTakenError when none is.
+   */
+  createFile(input: {
+    names: Iterable<string>;
+    ownerId: string;
+    version: NewVersion;
+    now: number;
+  }): Promise<FileRecord>;
+
+  /**
+   * Writes to the file called `name`: a new version of it when it exists (after `guard` passes on its state),
+   * else a new file with that name.
+   */
+  replaceByName(input: {
+    name: string;
+    ownerId: string;
+    version: NewVersion;
+    now: number;
+    guard: Guard;
+  }): Promise<CreatedFile>;
+
+  /** Moves the file's head to a new version after `guard` passes, in one transaction. */
+  commitVersion(id: string, version: NewVersion, now: number, guard: Guard): Promise<FileRecord>;
+
+  /** Renames to the first free name of `names` after `guard` passes. Throws NameTakenError when none is. */
+  renameFile(id: string, names: Iterable<string>, now: number, guard: Guard): Promise<FileRecord>;
+
+  /** Removes the file from the catalog (its versions are kept) after `guard` passes. */
+  deleteFile(id: string, now: number, guard: Guard): Promise<void>;
+
+  getUserInfo(fileId: string, userId: string): Promise<string | null>;
+  setUserInfo(fileId: string, userId: string, info: string): Promise<void>;
+}
+
+/**
+ * Compare-and-set on a file's lock. `decide` sees the current lock (null if none or expired) and returns the lock
+ * to store (null to clear) or throws to change nothing; the read and the write are one atomic step.
+ */
+export interface LockStore {
+  get(fileId: string, now: number): Promise<LockRecord | null>;
+  update(
+    fileId: string,
+    now: number,
+    decide: (current: LockRecord | null, file: FileRecord) => LockRecord | null,
+  ): Promise<FileState>;
+}
+
+export interface Storage {
+  catalog: Catalog;
+  locks: LockStore;
+  blobs: BlobStore;
+  close(): Promise<void>;
+}
+
+export class FileNotFoundError extends Error {
+  override name = 'FileNotFoundError';
+}
+
+export class NameTakenError extends Error {
+  override name = 'NameTakenError';
+  constructor(readonly takenName: string) {
+    super(`a file named ${JSON.stringify(takenName)} exists`);
+  }
+}

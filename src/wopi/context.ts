@@ -1,0 +1,55 @@
+import type { Readable } from 'node:stream';
+import type { Grant, TokenService } from '../auth/tokens.ts';
+import type { Clock } from '../clock.ts';
+import type { Storage } from '../storage/types.ts';
+
+/** One WOPI call, free of any web framework: what an operation may read. */
+export interface WopiRequest {
+  fileId: string;
+  /** The verified access token's grant; already checked to be for `fileId`. */
+  grant: Grant;
+  /** Case-insensitive header lookup; undefined when absent. */
+  header(name: string): string | undefined;
+  /** The request body, unread. */
+  body?: Readable;
+  /** Content-Length when the client sent one. */
+  contentLength?: number;
+}
+
+/** What an operation answers; the HTTP layer writes it out. */
+export interface WopiResult {
+  status: number;
+  headers?: Record<string, string>;
+  json?: unknown;
+  stream?: Readable;
+}
+
+export interface WopiConfig {
+  /** How long a lock lives without RefreshLock (WOPI says 30 minutes). */
+  lockTtlMs: number;
+  /** Largest body PutFile / PutRelativeFile accept; larger gets 413. */
+  maxUploadBytes: number;
+  /** Shown to editors as the host's name. */
+  brandName: string;
+}
+
+/** The URLs Quire hands out: where the WOPI endpoint of a file is, and where its host page is. */
+export interface HostUrls {
+  publicUrl: string;
+  wopiSrc(fileId: string): string;
+  hostPage(fileId: string, action: 'view' | 'edit'): string;
+}
+
+/** Everything an operation needs from the rest of Quire. */
+export interface WopiHost {
+  storage: Storage;
+  clock: Clock;
+  tokens: TokenService;
+  config: WopiConfig;
+  urls: HostUrls;
+}
+
+export type WopiOperation = (host: WopiHost, req: WopiRequest) => Promise<WopiResult>;
+
+export const DEFAULT_LOCK_TTL_MS = 30 * 60 * 1000;
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;

@@ -1,0 +1,47 @@
+import type { Grant } from '../auth/tokens.ts';
+import type { FileState } from '../storage/types.ts';
+import { itemVersion, lastModifiedTime } from './common.ts';
+import type { WopiHost } from './context.ts';
+import { MAX_NAME_LENGTH, splitExtension } from './names.ts';
+
+/**
+ * CheckFileInfo properties every client reads (Microsoft's required set, ONLYOFFICE's page, Collabora's needs),
+ * filled from the file, its lock state and the caller's token.
+ */
+export function fileInfo(host: WopiHost, state: FileState, grant: Grant, userInfo: string | null) {
+  const { file } = state;
+  const { permissions: p } = grant;
+  return {
+    BaseFileName: file.name,
+    BreadcrumbDocName: file.name,
+    FileExtension: splitExtension(file.name).ext,
+    FileNameMaxLength: MAX_NAME_LENGTH,
+    OwnerId: file.ownerId,
+    Size: file.size,
+    Version: itemVersion(file),
+    LastModifiedTime: lastModifiedTime(file),
+    SHA256: Buffer.from(file.sha256, 'hex').toString('base64'),
+
+    UserId: grant.userId,
+    UserFriendlyName: grant.userName,
+    IsAnonymousUser: false,
+    UserCanWrite: p.write,
+    ReadOnly: !p.write,
+    UserCanRename: p.rename,
+    UserCanNotWriteRelative: !p.writeRelative,
+    ...(userInfo !== null && { UserInfo: userInfo }),
+
+    SupportsLocks: true,
+    SupportsGetLock: true,
+    SupportsExtendedLockLength: true,
+    SupportsUpdate: true,
+    SupportsRename: true,
+    SupportsDeleteFile: true,
+    SupportsUserInfo: true,
+
+    BreadcrumbBrandName: host.config.brandName,
+    BreadcrumbBrandUrl: host.urls.publicUrl,
+    HostViewUrl: host.urls.hostPage(file.id, 'view'),
+    HostEditUrl: host.urls.hostPage(file.id, 'edit'),
+  };
+}

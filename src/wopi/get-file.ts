@@ -1,0 +1,22 @@
+import { itemVersion, loadState, parseSizeHeader } from './common.ts';
+import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { WopiError } from './errors.ts';
+import { H } from './headers.ts';
+
+/** GetFile (GET …/contents): streams the current version. */
+export async function getFile(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
+  const { file } = await loadState(host, req);
+  const maxExpected = parseSizeHeader(req, H.maxExpectedSize);
+  if (maxExpected !== undefined && file.size > maxExpected) {
+    throw new WopiError(412, `file is ${file.size} bytes, more than ${H.maxExpectedSize} (${maxExpected})`);
+  }
+  return {
+    status: 200,
+    headers: {
+      [H.itemVersion]: itemVersion(file),
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(file.size),
+    },
+    stream: host.storage.blobs.read(file.blobKey),
+  };
+}

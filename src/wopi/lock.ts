@@ -1,0 +1,25 @@
+import { itemVersion, lockConflict, requirePermission } from './common.ts';
+import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { H } from './headers.ts';
+import { assertHeld, optionalLock, requiredLock } from './lock-rules.ts';
+
+/**
+ * Lock (X-WOPI-Override: LOCK), and UnlockAndRelock when X-WOPI-OldLock is present. Locking again with the lock
+ * the file already holds refreshes it. Locks belong to whoever presents the id, not to a user.
+ */
+export async function lock(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
+  requirePermission(req, 'write', 'locking');
+  const wanted = requiredLock(req);
+  const oldLock = optionalLock(req, H.oldLock);
+  const now = host.clock.now();
+  const state = await host.storage.locks.update(req.fileId, now, (current) => {
+    const next = { value: wanted, expiresAt: now + host.config.lockTtlMs };
+    if (oldLock !== undefined) {
+      assertHeld(current, oldLock, 'old lock mismatch');
+      return next;
+    }
+    if (current && current.value !== wanted) throw lockConflict(current.value, 'file is locked with another lock');
+    return next;
+  });
+  return { status: 200, headers: { [H.itemVersion]: itemVersion(state.file) } };
+}

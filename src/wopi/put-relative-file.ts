@@ -1,0 +1,151 @@
+import type { FileRecord, FileState, NewVersion } from '../storage/types.ts';
+import { NameTakenError } from '../storage/types.ts';
+import {
+  loadState,
+  lockConflict,
+  parseBooleanHeader,
+  parseSizeHeader,
+  receiveBody,
+  requirePermission,
+} from './common.ts';
+import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { badRequest, notImplemented, WopiError } from './errors.ts';
+import { H } from './headers.ts';
+import { assertLockHolder, optionalLock } from './lock-rules.ts';
+import {
+  decodeNameHeader,
+  encodeNameHeader,
+  illegalNameReason,
+  makeLegalName,
+  NameError,
+  nonClobberingNames,
+  splitExtension,
+} from './names.ts';
+
+/** ".pdf" alone (no other dot, no path): an extension to put on the source's base name. */
+const EXTENSION_ONLY = /^\.[^./\\]+$/;
+
+/** The name X-WOPI-SuggestedTarget asks for, made legal; the host may still add " (n)" to avoid clobbering. */
+export function resolveSuggestedName(suggestion: string, sourceName: string): string {
+  const sourceBase = splitExtension(sourceName).base;
+  const wanted = EXTENSION_ONLY.test(suggestion) ? sourceBase + suggestion : suggestion;
+  return makeLegalName(wanted, sourceBase);
+}
+
+function decodeTarget(raw: string, header: string): string {
+  try {
+    return decodeNameHeader(raw);
+  } catch (err) {
+    if (err instanceof NameError) throw badRequest(`${header}: ${err.message}`);
+    throw err;
+  }
+}
+
+function exactTargetName(raw: string): string {
+  const name = decodeTarget(raw, H.relativeTarget);
+  const reason = illegalNameReason(name);
+  if (reason) throw badRequest(`${H.relativeTarget}: ${reason}`, { [H.invalidFileNameError]: reason });
+  return name;
+}
+
+/** A target that must not be overwritten exists: 409 with a name the host would accept instead. */
+async function targetExists(host: WopiHost, name: string): Promise<WopiError> {
+  let free = name;
+  for (const candidate of nonClobberingNames(name)) {
+    if (!(await host.storage.catalog.findByName(candidate))) {
+      free = candidate;
+      break;
+    }
+  }
+  return new WopiError(409, `a file named ${JSON.stringify(name)} exists`, {
+    headers: { [H.validRelativeTarget]: encodeNameHeader(free) },
+  });
+}
+
+function assertTargetUnlocked(state: FileState): void {
+  if (state.lock) throw lockConflict(state.lock.value, 'target file is locked');
+}
+
+/**
+ * PutRelativeFile (POST /wopi/files/{id}, X-WOPI-Override: PUT_RELATIVE): a new file from the body, next to the
+ * source. X-WOPI-SuggestedTarget lets the host adjust the name; Microsoft's X-WOPI-RelativeTarget does not.
+ */
+export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
+  if (!req.grant.permissions.writeRelative)
+    throw notImplemented('this token may not create files (UserCanNotWriteRelative)');
+  const suggested = req.header(H.suggestedTarget);
+  const relative = req.header(H.relativeTarget);
+  if (suggested !== undefined && relative !== undefined) {
+    throw notImplemented(`${H.suggestedTarget} and ${H.relativeTarget} must not both be present`);
+  }
+  if (!suggested && !relative) throw badRequest(`${H.suggestedTarget} or ${H.relativeTarget} is required`);
+
+  const source = await loadState(host, req);
+  // Only a request that names a lock is refused for the source's lock: ONLYOFFICE's "Save Copy As" sends none
+  // while it holds the lock, and copying does not change the source.
+  const lock = optionalLock(req);
+  if (lock !== undefined) assertLockHolder(source, lock);
+
+  const declaredSize = parseSizeHeader(req, H.size);
+  const fileConversion = parseBooleanHeader(req, H.fileConversion);
+  const overwrite = parseBooleanHeader(req, H.overwriteRelativeTarget) ?? false;
+
+  let exactName: string | undefined;
+  let suggestedName: string | undefined;
+  if (relative) {
+    exactName = exactTargetName(relative);
+    // Fail before reading the body; the same checks run again where the file is written.
+    const existing = await host.storage.catalog.findByName(exactName);
+    if (existing) {
+      if (!overwrite) throw await targetExists(host, exactName);
+      const state = await host.storage.catalog.getState(existing.id, host.clock.now());
+      if (state) assertTargetUnlocked(state);
+    }
+  } else {
+    suggestedName = resolveSuggestedName(decodeTarget(suggested as string, H.suggestedTarget), source.file.name);
+  }
+
+  const blob = await receiveBody(host, req, declaredSize);
+  const version: NewVersion = {
+    blob,
+    authorId: req.grant.userId,
+    flags: fileConversion === undefined ? {} : { fileConversion },
+    source: 'put-relative',
+  };
+  const now = host.clock.now();
+  const owner = req.grant.userId;
+  const catalog = host.storage.catalog;
+  let file: FileRecord;
+  if (suggestedName !== undefined) {
+    file = await catalog.createFile({ names: nonClobberingNames(suggestedName), ownerId: owner, version, now });
+  } else if (overwrite) {
+    const name = exactName as string;
+    ({ file } = await catalog.replaceByName({ name, ownerId: owner, version, now, guard: assertTargetUnlocked }));
+  } else {
+    const name = exactName as string;
+    try {
+      file = await catalog.createFile({ names: [name], ownerId: owner, version, now });
+    } catch (err) {
+      if (err instanceof NameTakenError) throw await targetExists(host, name);
+      throw err;
+    }
+  }
+
+  const { access_token } = await host.tokens.mint({
+    fileId: file.id,
+    userId: req.grant.userId,
+    userName: req.grant.userName,
+    permissions: req.grant.permissions,
+  });
+  const url = new URL(host.urls.wopiSrc(file.id));
+  url.searchParams.set('access_token', access_token);
+  return {
+    status: 200,
+    json: {
+      Name: file.name,
+      Url: url.toString(),
+      HostViewUrl: host.urls.hostPage(file.id, 'view'),
+      HostEditUrl: host.urls.hostPage(file.id, 'edit'),
+    },
+  };
+}

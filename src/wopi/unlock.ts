@@ -1,0 +1,15 @@
+import { itemVersion, requirePermission } from './common.ts';
+import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { H } from './headers.ts';
+import { assertHeld, requiredLock } from './lock-rules.ts';
+
+/** Unlock: releases the lock the caller holds. */
+export async function unlock(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
+  requirePermission(req, 'write', 'unlocking');
+  const held = requiredLock(req);
+  const state = await host.storage.locks.update(req.fileId, host.clock.now(), (current) => {
+    assertHeld(current, held);
+    return null;
+  });
+  return { status: 200, headers: { [H.itemVersion]: itemVersion(state.file) } };
+}
