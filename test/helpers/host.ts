@@ -1,0 +1,167 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ALL_PERMISSIONS, type Permissions } from '../../src/auth/tokens.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { Quire, type QuireOptions } from '../../src/quire.ts';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
+import type { Storage } from '../../src/storage/types.ts';
+
+/**
+ * The storage implementations every protocol test runs against. Each entry opens a fresh, empty store.
+ * (PostgreSQL joins this list when it exists.)
+ */
+export const storageKinds: Array<{ name: string; open(dataDir: string): Promise<Storage> }> = [
+  { name: 'sqlite', open: (dir) => openSqliteStorage(dir) },
+];
+
+export interface TestHost {
+  quire: Quire;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  dataDir: string;
+  clock: ManualClock;
+  /** Imports a file with these bytes; returns its id. */
+  addFile(name: string, content?: string | Uint8Array, ownerId?: string): Promise<string>;
+  /** A token for `fileId` (all permissions unless given). */
+  token(
+    fileId: string,
+    opts?: { userId?: string; userName?: string; permissions?: Permissions; ttlMs?: number },
+  ): Promise<string>;
+  /** A client bound to one file and token. */
+  client(fileId: string, token?: string): Promise<WopiClient>;
+  close(): Promise<void>;
+}
+
+/** A real Quire on 127.0.0.1 (random port) over a fresh temp data dir and a clock the test moves. */
+export async function startHost(
+  options: Partial<QuireOptions> & { storageKind?: (typeof storageKinds)[number] } = {},
+): Promise<TestHost> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'quire-test-'));
+  const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0));
+  const kind = options.storageKind ?? storageKinds[0];
+  const storage = options.storage ?? (await kind!.open(dataDir));
+  const quire = await Quire.create({ dataDir, clock, storage, ...options });
+  const url = await quire.listen(0, '127.0.0.1');
+  const host: TestHost = {
+    quire,
+    url,
+    dataDir,
+    clock,
+    async addFile(name, content = '', ownerId = 'owner') {
+      const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content);
+      const file = await quire.addFile({ source: Readable.from([bytes]), name, ownerId });
+      return file.id;
+    },
+    async token(fileId, opts = {}) {
+      const minted = await quire.mintToken({
+        fileId,
+        userId: opts.userId ?? 'alice',
+        userName: opts.userName ?? 'Alice Example',
+        permissions: opts.permissions ?? ALL_PERMISSIONS,
+        ...(opts.ttlMs !== undefined && { ttlMs: opts.ttlMs }),
+      });
+      return minted.access_token;
+    },
+    async client(fileId, token) {
+      return new WopiClient(url, fileId, token ?? (await host.token(fileId)));
+    },
+    async close() {
+      await quire.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return host;
+}
+
+export interface WopiResponse {
+  status: number;
+  headers: Headers;
+  /** The body as text. */
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: any;
+  bytes: Buffer;
+}
+
+/** Plain fetch against the WOPI endpoints of one file, so tests read like the requests editors send. */
+export class WopiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly fileId: string,
+    readonly token: string,
+  ) {}
+
+  fileUrl(suffix = '', fileId = this.fileId, token = this.token): string {
+    return `${this.baseUrl}/wopi/files/${encodeURIComponent(fileId)}${suffix}?access_token=${encodeURIComponent(token)}`;
+  }
+
+  async request(
+    method: string,
+    suffix: string,
+    headers: Record<string, string> = {},
+    body?: string | Uint8Array,
+  ): Promise<WopiResponse> {
+    const res = await fetch(this.fileUrl(suffix), { method, headers, ...(body !== undefined && { body }) });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const text = bytes.toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json, bytes };
+  }
+
+  checkFileInfo(headers: Record<string, string> = {}) {
+    return this.request('GET', '', headers);
+  }
+  getFile(headers: Record<string, string> = {}) {
+    return this.request('GET', '/contents', headers);
+  }
+  putFile(body: string | Uint8Array, headers: Record<string, string> = {}) {
+    return this.request('POST', '/contents', { 'X-WOPI-Override': 'PUT', ...headers }, body);
+  }
+  override(op: string, headers: Record<string, string> = {}, body?: string | Uint8Array) {
+    return this.request('POST', '', { 'X-WOPI-Override': op, ...headers }, body);
+  }
+  lock(lock: string, headers: Record<string, string> = {}) {
+    return this.override('LOCK', { 'X-WOPI-Lock': lock, ...headers });
+  }
+  unlockAndRelock(oldLock: string, lock: string) {
+    return this.override('LOCK', { 'X-WOPI-Lock': lock, 'X-WOPI-OldLock': oldLock });
+  }
+  getLock() {
+    return this.override('GET_LOCK');
+  }
+  refreshLock(lock: string) {
+    return this.override('REFRESH_LOCK', { 'X-WOPI-Lock': lock });
+  }
+  unlock(lock: string) {
+    return this.override('UNLOCK', { 'X-WOPI-Lock': lock });
+  }
+  putRelative(body: string | Uint8Array, headers: Record<string, string>) {
+    return this.override('PUT_RELATIVE', headers, body);
+  }
+  rename(requestedName: string, headers: Record<string, string> = {}) {
+    return this.override('RENAME_FILE', { 'X-WOPI-RequestedName': requestedName, ...headers });
+  }
+  deleteFile(headers: Record<string, string> = {}) {
+    return this.override('DELETE', headers);
+  }
+  putUserInfo(info: string) {
+    return this.override('PUT_USER_INFO', {}, info);
+  }
+
+  /** The current content, via GetFile (throws unless 200). */
+  async content(): Promise<Buffer> {
+    const res = await this.getFile();
+    if (res.status !== 200) throw new Error(`GetFile answered ${res.status}: ${res.text}`);
+    return res.bytes;
+  }
+}
+
+/** UTF-7 the way WOPI clients put names in headers (for tests that build headers by hand). */
+export { encodeNameHeader as utf7 } from '../../src/wopi/names.ts';
