@@ -1,13 +1,6 @@
 import type { FileRecord, FileState, NewVersion } from '../storage/types.ts';
 import { NameTakenError } from '../storage/types.ts';
-import {
-  loadState,
-  lockConflict,
-  parseBooleanHeader,
-  parseSizeHeader,
-  receiveBody,
-  requirePermission,
-} from './common.ts';
+import { loadState, lockConflict, parseBooleanHeader, parseSizeHeader, receiveBody } from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
 import { badRequest, notImplemented, WopiError } from './errors.ts';
 import { H } from './headers.ts';
