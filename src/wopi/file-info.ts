@@ -11,11 +11,13 @@ import { MAX_NAME_LENGTH, splitExtension } from './names.ts';
 export function fileInfo(host: WopiHost, state: FileState, grant: Grant, userInfo: string | null) {
   const { file } = state;
   const { permissions: p } = grant;
+  const ext = splitExtension(file.name).ext;
   return {
     BaseFileName: file.name,
     BreadcrumbDocName: file.name,
-    FileExtension: splitExtension(file.name).ext,
-    FileNameMaxLength: MAX_NAME_LENGTH,
+    FileExtension: ext,
+    // excludes the extension, which renames keep
+    FileNameMaxLength: MAX_NAME_LENGTH - [...ext].length,
     OwnerId: file.ownerId,
     Size: file.size,
     Version: itemVersion(file),
@@ -28,6 +30,7 @@ export function fileInfo(host: WopiHost, state: FileState, grant: Grant, userInf
     UserCanWrite: p.write,
     ReadOnly: !p.write,
     UserCanRename: p.rename,
+    UserCanReview: p.write,
     UserCanNotWriteRelative: !p.writeRelative,
     ...(userInfo !== null && { UserInfo: userInfo }),
 
@@ -38,9 +41,11 @@ export function fileInfo(host: WopiHost, state: FileState, grant: Grant, userInf
     SupportsRename: true,
     SupportsDeleteFile: true,
     SupportsUserInfo: true,
+    SupportsReviewing: true,
 
     BreadcrumbBrandName: host.config.brandName,
     BreadcrumbBrandUrl: host.urls.publicUrl,
+    CloseUrl: `${host.urls.publicUrl}/`,
     HostViewUrl: host.urls.hostPage(file.id, 'view'),
     HostEditUrl: host.urls.hostPage(file.id, 'edit'),
   };
