@@ -5,8 +5,10 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadSigningSecret } from './auth/secret.ts';
 import { ALL_PERMISSIONS, type MintedToken, type Permissions, TokenService } from './auth/tokens.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { Editor, type EditorSettings } from './discovery/editor.ts';
 import { importFile } from './files.ts';
-import { buildHttpApp } from './http/app.ts';
+import { buildHttpApp, type HttpParts } from './http/app.ts';
+import type { SessionOptions } from './http/session.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { FileRecord, Storage } from './storage/types.ts';
 import {
@@ -30,6 +32,10 @@ export interface QuireOptions {
   lockTtlMs?: number;
   maxUploadBytes?: number;
   brandName?: string;
+  /** The editor (WOPI client) to embed: its URL, flavour override, proof-key mode, UI language. */
+  editor?: EditorSettings;
+  /** Sign in whoever a single-sign-on proxy names in this header (e.g. X-Remote-User). Only behind such a proxy. */
+  trustedUserHeader?: string;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -49,14 +55,19 @@ const trimSlash = (url: string) => url.replace(/\/+$/, '');
 export class Quire {
   readonly app: FastifyInstance;
 
+  readonly host: WopiHost;
+  readonly editor: Editor;
+
   private constructor(
-    readonly host: WopiHost,
+    parts: HttpParts,
     private readonly urls: PublicUrls,
     private readonly explicitPublicUrl: boolean,
     private readonly dataDir: string,
     logger: FastifyServerOptions['logger'],
   ) {
-    this.app = buildHttpApp(host, { logger });
+    this.host = parts.host;
+    this.editor = parts.editor;
+    this.app = buildHttpApp(parts, { logger });
   }
 
   static async create(options: QuireOptions): Promise<Quire> {
@@ -69,8 +80,29 @@ export class Quire {
       brandName: options.brandName ?? 'Quire',
     };
     const urls = new PublicUrls(trimSlash(options.publicUrl ?? 'http://127.0.0.1:8080'));
-    const host: WopiHost = { storage, clock, tokens: new TokenService(secret, clock), config, urls };
-    return new Quire(host, urls, options.publicUrl !== undefined, options.dataDir, options.logger);
+    const editor = new Editor(options.editor ?? {}, clock);
+    const host: WopiHost = {
+      storage,
+      clock,
+      tokens: new TokenService(secret, clock),
+      config,
+      urls,
+      editor: () => editor.info(),
+    };
+    const sessions: SessionOptions | undefined = storage.users && {
+      users: storage.users,
+      secret,
+      now: () => clock.now(),
+      secureCookies: urls.publicUrl.startsWith('https:'),
+      ...(options.trustedUserHeader && { trustedUserHeader: options.trustedUserHeader }),
+    };
+    return new Quire(
+      { host, editor, sessions },
+      urls,
+      options.publicUrl !== undefined,
+      options.dataDir,
+      options.logger,
+    );
   }
 
   get publicUrl(): string {
@@ -80,6 +112,7 @@ export class Quire {
   /** Starts serving; returns the public URL. Records it in the data dir so `quire add` can print WOPISrc. */
   async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
     await this.app.listen({ port, host: hostname });
+    this.editor.start();
     const address = this.app.server.address();
     if (!this.explicitPublicUrl && address && typeof address === 'object') {
       const shown = hostname.includes(':') ? `[${hostname}]` : hostname;
@@ -116,6 +149,7 @@ export class Quire {
   }
 
   async close(): Promise<void> {
+    this.editor.stop();
     await this.app.close();
     await this.host.storage.close();
   }

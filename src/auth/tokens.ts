@@ -17,6 +17,8 @@ export interface Grant {
   userId: string;
   userName: string;
   permissions: Permissions;
+  /** A Quire administrator (Collabora shows admin features, e.g. ending others' sessions). */
+  isAdmin?: boolean;
   /** ms since epoch */
   expiresAt: number;
 }
@@ -53,7 +55,8 @@ export class TokenService {
     const perms = PERMISSION_CLAIMS.filter(([k]) => input.permissions[k])
       .map(([, c]) => c)
       .join('');
-    const token = await new SignJWT({ fid: input.fileId, name: input.userName, perm: perms })
+    const claims = { fid: input.fileId, name: input.userName, perm: perms, ...(input.isAdmin && { adm: true }) };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(input.userId)
       .setIssuedAt(Math.floor(now / 1000))
@@ -71,7 +74,7 @@ export class TokenService {
         audience: 'quire-wopi',
         currentDate: new Date(this.clock.now()),
       });
-      const { fid, name, perm, sub, exp } = payload;
+      const { fid, name, perm, sub, exp, adm } = payload;
       if (typeof fid !== 'string' || typeof sub !== 'string' || typeof perm !== 'string' || typeof exp !== 'number') {
         throw new InvalidTokenError('access token lacks required claims');
       }
@@ -81,6 +84,7 @@ export class TokenService {
         userId: sub,
         userName: typeof name === 'string' ? name : sub,
         permissions: permissions as Permissions,
+        ...(adm === true && { isAdmin: true }),
         expiresAt: exp * 1000,
       };
     } catch (err) {

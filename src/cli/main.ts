@@ -4,19 +4,37 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, parseDuration, READ_ONLY } from '../auth/tokens.ts';
 import { Quire, recordedPublicUrl } from '../quire.ts';
+import { InvalidUserInputError, UserExistsError } from '../users/store.ts';
 import { NameError } from '../wopi/names.ts';
 
 const USAGE = `Usage: quire <command> [options]
 
 Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
+        [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
+        [--ui-language en-US] [--trusted-user-header X-Remote-User]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
+  user add NAME [--display-name NAME] [--admin] [--data DIR]
+        Add a user who can sign in to Quire's pages. The password is read from QUIRE_PASSWORD, else from standard
+        input (first line), else asked for on the terminal.
   add PATH [--name NAME] [--owner ID] [--data DIR] [--public-url URL]
         Import a file; prints {"id","name","wopiSrc"} as one JSON line.
   token FILE_ID --user ID [--name DISPLAY] [--read-only] [--ttl 10h] [--data DIR]
         Mint an access token; prints {"access_token","access_token_ttl"} as one JSON line.
 
-Environment: QUIRE_DATA, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing key).`;
+Environment: QUIRE_DATA, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing key),
+QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER.`;
+
+const FLAVOURS = ['onlyoffice', 'collabora', 'microsoft', 'generic'] as const;
+const PROOF_MODES = ['off', 'log', 'enforce'] as const;
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
 
 class UsageError extends Error {}
 
@@ -39,8 +57,18 @@ async function serve(args: string[]): Promise<void> {
       'max-upload': { type: 'string' },
       'lock-ttl': { type: 'string' },
       'log-level': { type: 'string' },
+      editor: { type: 'string' },
+      'editor-flavour': { type: 'string' },
+      'proof-keys': { type: 'string' },
+      'ui-language': { type: 'string' },
+      'trusted-user-header': { type: 'string' },
     },
   });
+  const editorUrl = values.editor ?? env.QUIRE_EDITOR_URL;
+  const flavour = oneOf(values['editor-flavour'] ?? env.QUIRE_EDITOR_FLAVOUR, FLAVOURS, '--editor-flavour');
+  const proofKeys = oneOf(values['proof-keys'] ?? env.QUIRE_PROOF_KEYS, PROOF_MODES, '--proof-keys');
+  const uiLanguage = values['ui-language'] ?? env.QUIRE_UI_LANGUAGE;
+  const trustedUserHeader = values['trusted-user-header'] ?? env.QUIRE_TRUSTED_USER_HEADER;
   const dataDir = dataDirOf(values.data);
   const port = integer(values.port ?? env.QUIRE_PORT ?? '8080', '--port');
   const hostname = values.host ?? env.QUIRE_HOST ?? '127.0.0.1';
@@ -51,10 +79,26 @@ async function serve(args: string[]): Promise<void> {
     ...(values['max-upload'] && { maxUploadBytes: integer(values['max-upload'], '--max-upload') }),
     ...(values['lock-ttl'] && { lockTtlMs: parseDuration(values['lock-ttl']) }),
     logger: { level: values['log-level'] ?? env.QUIRE_LOG_LEVEL ?? 'info' },
+    editor: {
+      ...(editorUrl && { url: editorUrl }),
+      ...(flavour && { flavour }),
+      ...(proofKeys && { proofKeys }),
+      ...(uiLanguage && { uiLanguage }),
+    },
+    ...(trustedUserHeader && { trustedUserHeader }),
   });
   const url = await quire.listen(port, hostname);
   console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`);
   console.log(`Public URL: ${url}   Data: ${dataDir}`);
+  console.log(
+    editorUrl ? `Editor: ${editorUrl} (discovery at ${quire.editor.discovery?.discoveryUrl})` : 'Editor: none',
+  );
+  if (editorUrl) {
+    quire.editor.current().then(
+      (d) => console.log(`Editor discovery read: ${d?.flavour}, ${d?.actions.length} actions`),
+      (err: Error) => console.error(`Editor discovery failed (will retry): ${err.message}`),
+    );
+  }
   const stop = async () => {
     await quire.close();
     process.exit(0);
@@ -124,7 +168,59 @@ async function token(args: string[]): Promise<void> {
   }
 }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = { serve, add, token };
+async function readPassword(): Promise<string> {
+  if (env.QUIRE_PASSWORD) return env.QUIRE_PASSWORD;
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '').trim();
+  }
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  // keep the typed password off the screen
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+    if (s.includes('Password')) process.stdout.write(s);
+  };
+  const answer = await new Promise<string>((resolve) => rl.question('Password: ', resolve));
+  rl.close();
+  process.stdout.write('\n');
+  return answer;
+}
+
+async function user(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'add') throw new UsageError('usage: quire user add NAME [--display-name NAME] [--admin] [--data DIR]');
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { 'display-name': { type: 'string' }, admin: { type: 'boolean' }, data: { type: 'string' } },
+  });
+  const [name] = positionals;
+  if (!name || positionals.length > 1) throw new UsageError('quire user add takes exactly one NAME');
+  const quire = await Quire.create({ dataDir: dataDirOf(values.data) });
+  try {
+    const users = quire.host.storage.users;
+    if (!users) throw new UsageError('this storage has no user store');
+    const created = await users.create({
+      name,
+      password: await readPassword(),
+      ...(values['display-name'] && { displayName: values['display-name'] }),
+      ...(values.admin && { isAdmin: true }),
+    });
+    console.log(
+      JSON.stringify({
+        id: created.id,
+        name: created.name,
+        displayName: created.displayName,
+        isAdmin: created.isAdmin,
+      }),
+    );
+  } finally {
+    await quire.close();
+  }
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = { serve, add, token, user };
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -141,6 +237,8 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   const known =
     err instanceof UsageError ||
     err instanceof NameError ||
+    err instanceof UserExistsError ||
+    err instanceof InvalidUserInputError ||
     (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   console.error(`quire: ${err instanceof Error ? err.message : String(err)}`);
   if (known) console.error('Run "quire --help" for usage.');

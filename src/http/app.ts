@@ -1,13 +1,24 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Editor } from '../discovery/editor.ts';
 import type { WopiHost } from '../wopi/context.ts';
+import { registerHostPage } from './host-page.ts';
 import { registerPages } from './pages.ts';
+import { registerSessionRoutes, type SessionOptions } from './session.ts';
+import { registerStatic } from './static.ts';
 import { registerWopiRoutes } from './wopi-routes.ts';
 
 /**
  * The HTTP face of Quire. Bodies are never parsed or buffered here: the WOPI operations stream them.
  */
+export interface HttpParts {
+  host: WopiHost;
+  editor: Editor;
+  /** Sign-in for Quire's own pages; without it (an embedding app signs people in) only the WOPI API is served. */
+  sessions?: SessionOptions | undefined;
+}
+
 export function buildHttpApp(
-  host: WopiHost,
+  { host, editor, sessions }: HttpParts,
   options: { logger?: FastifyServerOptions['logger'] } = {},
 ): FastifyInstance {
   const app = Fastify({
@@ -28,7 +39,13 @@ export function buildHttpApp(
       .type('application/json; charset=utf-8')
       .send(JSON.stringify({ error: status === 500 ? 'internal server error' : err.message }));
   });
-  registerWopiRoutes(app, host);
-  registerPages(app, host);
+  registerWopiRoutes(app, host, editor);
+  app.get('/healthz', async () => ({ ok: true }));
+  if (sessions) {
+    registerSessionRoutes(app, sessions);
+    registerStatic(app);
+    registerHostPage(app, { host, editor, sessions });
+    registerPages(app, host, sessions);
+  }
   return app;
 }

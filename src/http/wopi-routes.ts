@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidTokenError } from '../auth/tokens.ts';
+import type { Editor } from '../discovery/editor.ts';
 import { FileNotFoundError } from '../storage/types.ts';
 import type { WopiHost, WopiOperation, WopiRequest, WopiResult } from '../wopi/context.ts';
 import { badRequest, notImplemented, unauthorized, WopiError } from '../wopi/errors.ts';
@@ -61,10 +62,33 @@ function asWopiError(err: unknown): WopiError | null {
   return null;
 }
 
-function handler(host: WopiHost, pick: (request: Req) => WopiOperation) {
+/**
+ * Checks that the request was signed by the configured editor (X-WOPI-Proof). 'log' only reports; 'enforce'
+ * refuses with 500, the answer WOPI gives for a failed proof.
+ */
+async function checkProofOf(editor: Editor, publicUrl: string, request: Req, token: string): Promise<void> {
+  if (editor.proofMode === 'off' || !editor.configured) return;
+  const header = headerOf(request);
+  const verdict = await editor.verifyProof({
+    accessToken: token,
+    url: publicUrl + request.url,
+    timestamp: header(H.proofTimestamp),
+    proof: header(H.proof),
+    proofOld: header(H.proofOld),
+  });
+  if (verdict.ok) return;
+  if (editor.proofMode === 'log') {
+    request.log.warn({ reason: verdict.reason }, 'WOPI proof check failed (proof keys: log)');
+    return;
+  }
+  throw new WopiError(500, `proof check failed: ${verdict.reason}`);
+}
+
+function handler(host: WopiHost, editor: Editor, pick: (request: Req) => WopiOperation) {
   return async (request: Req, reply: FastifyReply) => {
     try {
       const req = await toWopiRequest(host, request);
+      await checkProofOf(editor, host.urls.publicUrl, request, accessToken(request));
       return send(reply, await pick(request)(host, req));
     } catch (err) {
       const wopiError = asWopiError(err);
@@ -89,16 +113,51 @@ function byOverride(table: Record<string, WopiOperation>) {
   };
 }
 
+const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, X-WOPI-*, X-COOL-WOPI-*, X-LOOL-WOPI-*';
+const CORS_EXPOSE_HEADERS = [H.itemVersion, H.lock, H.lockFailureReason, H.validRelativeTarget, H.serverError].join(
+  ', ',
+);
+
+/**
+ * Editors normally call WOPI from their servers; an editor page calling from the browser (a stand-in editor, some
+ * embedded viewers) needs CORS, which is granted to the editor's own origins only.
+ */
+function registerCors(app: FastifyInstance, editor: Editor): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !request.url.startsWith('/wopi/') || !editor.origins().includes(origin)) return;
+    reply.headers({
+      'Access-Control-Allow-Origin': origin,
+      Vary: 'Origin',
+      'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS,
+    });
+  });
+  app.options('/wopi/*', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !editor.origins().includes(origin)) return reply.code(403).send();
+    const asked = request.headers['access-control-request-headers'];
+    return reply
+      .code(204)
+      .headers({
+        'Access-Control-Allow-Methods': 'GET, POST',
+        'Access-Control-Allow-Headers': typeof asked === 'string' ? asked : CORS_ALLOW_HEADERS,
+        'Access-Control-Max-Age': '600',
+      })
+      .send();
+  });
+}
+
 /** The WOPI endpoints: thin mapping from routes and X-WOPI-Override values to the operations in wopi/. */
-export function registerWopiRoutes(app: FastifyInstance, host: WopiHost): void {
+export function registerWopiRoutes(app: FastifyInstance, host: WopiHost, editor: Editor): void {
+  registerCors(app, editor);
   app.get(
     '/wopi/files/:id',
-    handler(host, () => operations.fileGet),
+    handler(host, editor, () => operations.fileGet),
   );
-  app.post('/wopi/files/:id', handler(host, byOverride(operations.filePost)));
+  app.post('/wopi/files/:id', handler(host, editor, byOverride(operations.filePost)));
   app.get(
     '/wopi/files/:id/contents',
-    handler(host, () => operations.contentsGet),
+    handler(host, editor, () => operations.contentsGet),
   );
-  app.post('/wopi/files/:id/contents', handler(host, byOverride(operations.contentsPost)));
+  app.post('/wopi/files/:id/contents', handler(host, editor, byOverride(operations.contentsPost)));
 }

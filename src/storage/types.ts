@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { UserStore } from '../users/store.ts';
 
 /**
  * What the protocol needs from storage. `wopi/` talks only to these interfaces; SQLite (embedded) and, later,
@@ -149,6 +150,8 @@ export interface Storage {
   catalog: Catalog;
   locks: LockStore;
   blobs: BlobStore;
+  /** People who sign in to Quire's pages; absent when an embedding app does its own sign-in. */
+  users?: UserStore;
   close(): Promise<void>;
 }
 

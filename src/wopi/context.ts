@@ -40,6 +40,13 @@ export interface HostUrls {
   hostPage(fileId: string, action: 'view' | 'edit'): string;
 }
 
+/** Which WOPI client Quire serves: decides client-specific CheckFileInfo properties and save rules. */
+export type ClientFlavour = 'onlyoffice' | 'collabora' | 'microsoft' | 'generic';
+
+export interface EditorInfo {
+  flavour: ClientFlavour;
+}
+
 /** Everything an operation needs from the rest of Quire. */
 export interface WopiHost {
   storage: Storage;
@@ -47,6 +54,8 @@ export interface WopiHost {
   tokens: TokenService;
   config: WopiConfig;
   urls: HostUrls;
+  /** The editor as currently known (configured, or read from its discovery XML). */
+  editor(): EditorInfo;
 }
 
 export type WopiOperation = (host: WopiHost, req: WopiRequest) => Promise<WopiResult>;

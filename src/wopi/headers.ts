@@ -17,6 +17,9 @@ export const H = {
   editors: 'X-WOPI-Editors',
   serverError: 'X-WOPI-ServerError',
   sessionContext: 'X-WOPI-SessionContext',
+  proof: 'X-WOPI-Proof',
+  proofOld: 'X-WOPI-ProofOld',
+  proofTimestamp: 'X-WOPI-TimeStamp',
   correlationId: 'X-WOPI-CorrelationId',
 } as const;
 

@@ -9,24 +9,54 @@ import {
   requirePermission,
 } from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
-import { H } from './headers.ts';
+import { badRequest, WopiError } from './errors.ts';
+import { H, SAVE_FLAG } from './headers.ts';
 import { assertLockHolder, optionalLock } from './lock-rules.ts';
-import { readSaveFlags } from './save-flags.ts';
+import { readSaveFlags, saveHeader } from './save-flags.ts';
 
 /**
- * The spec page's rules for PutFile: a locked file takes only its own lock; an unlocked file takes a write only
- * while it is empty (how ONLYOFFICE fills a new file from its template); anything else is 409 with the lock.
+ * Collabora's "document changed in storage" answer: a 409 whose body carries status 1010 (both spellings, for
+ * current and older versions), so the editor asks the user instead of overwriting someone else's change.
  */
-export function assertPutAllowed(state: FileState, lock: string | undefined): void {
-  if (state.lock) assertLockHolder(state, lock);
-  else if (state.file.size !== 0) throw lockConflict('', 'file is not locked and is not empty');
+function changedInStorage(): WopiError {
+  return new WopiError(409, 'file changed since the editor last read it', {
+    headers: { [H.lock]: '', [H.lockFailureReason]: 'file changed since the timestamp the editor sent' },
+    body: { COOLStatusCode: 1010, LOOLStatusCode: 1010 },
+  });
+}
+
+/**
+ * Whether a save may replace the file. The spec page's rules, in order: a locked file takes only its own lock
+ * (a save carrying it is decided by the lock, whatever timestamp it also sends); an unlocked, empty file takes any
+ * save (ONLYOFFICE fills new files from its template this way). Then, for an unlocked, non-empty file: a save
+ * carrying Collabora's timestamp (Collabora does not always lock) is valid when the timestamp is the file's
+ * current LastModifiedTime and refused with 1010 when stale; without one it is 409.
+ */
+export function assertPutAllowed(state: FileState, lock: string | undefined, timestamp: number | undefined): void {
+  if (state.lock) {
+    assertLockHolder(state, lock);
+  } else if (state.file.size !== 0) {
+    if (timestamp === undefined) throw lockConflict('', 'file is not locked and is not empty');
+    if (timestamp !== state.file.modifiedAt) throw changedInStorage();
+  }
+}
+
+/** X-COOL-WOPI-Timestamp / X-LOOL-WOPI-Timestamp as ms since epoch; ignored for Microsoft's stricter rules. */
+function editorTimestamp(host: WopiHost, req: WopiRequest): number | undefined {
+  if (host.editor().flavour === 'microsoft') return undefined;
+  const raw = saveHeader(req, SAVE_FLAG.timestamp);
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) throw badRequest(`timestamp header is not an ISO 8601 time: ${JSON.stringify(raw)}`);
+  return ms;
 }
 
 /** PutFile (POST …/contents, X-WOPI-Override: PUT): the body becomes the file's new version. */
 export async function putFile(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
   requirePermission(req, 'write', 'writing');
   const lock = optionalLock(req);
-  const guard = (state: FileState) => assertPutAllowed(state, lock);
+  const timestamp = editorTimestamp(host, req);
+  const guard = (state: FileState) => assertPutAllowed(state, lock, timestamp);
   // Refuse before reading a body that could not be stored; the same check runs again inside the commit.
   guard(await loadState(host, req));
   const blob = await receiveBody(host, req, parseSizeHeader(req, H.size));

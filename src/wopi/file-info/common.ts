@@ -1,14 +1,21 @@
-import type { Grant } from '../auth/tokens.ts';
-import type { FileState } from '../storage/types.ts';
-import { itemVersion, lastModifiedTime } from './common.ts';
-import type { WopiHost } from './context.ts';
-import { MAX_NAME_LENGTH, splitExtension } from './names.ts';
+import type { Grant } from '../../auth/tokens.ts';
+import type { FileState } from '../../storage/types.ts';
+import { itemVersion, lastModifiedTime } from '../common.ts';
+import type { WopiHost } from '../context.ts';
+import { MAX_NAME_LENGTH, splitExtension } from '../names.ts';
+
+export interface FileInfoInput {
+  host: WopiHost;
+  state: FileState;
+  grant: Grant;
+  userInfo: string | null;
+}
 
 /**
  * CheckFileInfo properties every client reads (Microsoft's required set, ONLYOFFICE's page, Collabora's needs),
- * filled from the file, its lock state and the caller's token.
+ * filled from the file, its lock state and the caller's token. Client-specific additions live beside this file.
  */
-export function fileInfo(host: WopiHost, state: FileState, grant: Grant, userInfo: string | null) {
+export function commonFileInfo({ host, state, grant, userInfo }: FileInfoInput) {
   const { file } = state;
   const { permissions: p } = grant;
   const ext = splitExtension(file.name).ext;
@@ -48,5 +55,7 @@ export function fileInfo(host: WopiHost, state: FileState, grant: Grant, userInf
     CloseUrl: `${host.urls.publicUrl}/`,
     HostViewUrl: host.urls.hostPage(file.id, 'view'),
     HostEditUrl: host.urls.hostPage(file.id, 'edit'),
+    // the origin of Quire's host page, which exchanges postMessages with the editor frame
+    PostMessageOrigin: new URL(host.urls.publicUrl).origin,
   };
 }
