@@ -8,7 +8,7 @@
 
   const setState = (state, text) => {
     document.body.dataset.editorState = state;
-    if (status && text) status.textContent = text;
+    if (status && text !== undefined) status.textContent = text;
   };
 
   const send = (messageId, values) => {
