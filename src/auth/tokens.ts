@@ -55,12 +55,18 @@ export class TokenService {
     const perms = PERMISSION_CLAIMS.filter(([k]) => input.permissions[k])
       .map(([, c]) => c)
       .join('');
-    const claims = { fid: input.fileId, name: input.userName, perm: perms, ...(input.isAdmin && { adm: true }) };
+    // `exp` has whole seconds; `xms` keeps the exact expiry so access_token_ttl and the check agree to the ms
+    const claims = {
+      fid: input.fileId,
+      name: input.userName,
+      perm: perms,
+      xms: expiresAt,
+      ...(input.isAdmin && { adm: true }),
+    };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(input.userId)
       .setIssuedAt(Math.floor(now / 1000))
-      // exp is in seconds; keep the ms expiry too so access_token_ttl and the check agree exactly
       .setExpirationTime(Math.ceil(expiresAt / 1000))
       .setAudience('quire-wopi')
       .sign(this.secret);
@@ -74,10 +80,13 @@ export class TokenService {
         audience: 'quire-wopi',
         currentDate: new Date(this.clock.now()),
       });
-      const { fid, name, perm, sub, exp, adm } = payload;
+      const { fid, name, perm, sub, exp, xms, adm } = payload;
       if (typeof fid !== 'string' || typeof sub !== 'string' || typeof perm !== 'string' || typeof exp !== 'number') {
         throw new InvalidTokenError('access token lacks required claims');
       }
+      // tokens minted before `xms` existed expire by `exp` alone (already checked by jwtVerify)
+      const expiresAt = typeof xms === 'number' ? xms : exp * 1000;
+      if (this.clock.now() >= expiresAt) throw new InvalidTokenError('access token expired');
       const permissions = Object.fromEntries(PERMISSION_CLAIMS.map(([k, c]) => [k, perm.includes(c)])) as unknown;
       return {
         fileId: fid,
@@ -85,7 +94,7 @@ export class TokenService {
         userName: typeof name === 'string' ? name : sub,
         permissions: permissions as Permissions,
         ...(adm === true && { isAdmin: true }),
-        expiresAt: exp * 1000,
+        expiresAt,
       };
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;

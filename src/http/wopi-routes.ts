@@ -84,6 +84,10 @@ async function checkProofOf(editor: Editor, publicUrl: string, request: Req, tok
   throw new WopiError(500, `proof check failed: ${verdict.reason}`);
 }
 
+/** Header values must be printable ASCII; reasons may quote a user's name, so anything else is escaped. */
+const headerSafe = (value: string) =>
+  value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function handler(host: WopiHost, editor: Editor, pick: (request: Req) => WopiOperation) {
   return async (request: Req, reply: FastifyReply) => {
     try {
@@ -94,9 +98,10 @@ function handler(host: WopiHost, editor: Editor, pick: (request: Req) => WopiOpe
       const wopiError = asWopiError(err);
       if (!wopiError) throw err;
       request.log.info({ status: wopiError.status, reason: wopiError.message }, 'wopi request refused');
+      const headers = { ...wopiError.headers, [H.serverError]: wopiError.message };
       return reply
         .code(wopiError.status)
-        .headers({ ...wopiError.headers, [H.serverError]: wopiError.message })
+        .headers(Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, headerSafe(v)])))
         .type('application/json; charset=utf-8')
         .send(JSON.stringify({ error: wopiError.message, ...wopiError.body }));
     }

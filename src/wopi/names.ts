@@ -77,13 +77,19 @@ export function splitExtension(name: string): { base: string; ext: string } {
   return { base: name.slice(0, dot), ext: name.slice(dot) };
 }
 
+/** A character as a reason may show it: printable ones quoted, others as U+XXXX (reasons travel in headers). */
+function describeChar(c: string): string {
+  const code = c.codePointAt(0) ?? 0;
+  return code > 0x20 && code < 0x7f ? `"${c}"` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /** Why `name` cannot be a file name, or null when it can. */
 export function illegalNameReason(name: string): string | null {
   if (name.length === 0 || name.trim().length === 0) return 'name is empty';
   if (!name.isWellFormed()) return 'name is not well-formed Unicode';
   if ([...name].length > MAX_NAME_LENGTH) return `name is longer than ${MAX_NAME_LENGTH} characters`;
-  const illegal = name.match(ILLEGAL_CHARS);
-  if (illegal) return `name contains a forbidden character (${JSON.stringify(illegal[0])})`;
+  const illegal = name.match(ILLEGAL_CHARS)?.[0];
+  if (illegal) return `name contains a forbidden character (${describeChar(illegal)})`;
   if (/^\.+$/.test(name)) return 'name consists of dots only';
   if (name !== name.trim()) return 'name starts or ends with a space';
   if (name.endsWith('.')) return 'name ends with a dot';
