@@ -13,18 +13,38 @@ export interface StandInEditor {
   close(): Promise<void>;
 }
 
-function discoveryXml(base: string): string {
-  const app = (name: string, exts: string[]) =>
-    `<app name="${name}" favIconUrl="${base}/favicon-${name.toLowerCase()}.ico">${exts
-      .flatMap((ext) =>
-        ['view', 'edit'].map(
-          (action) =>
-            `<action name="${action}" ext="${ext}" ${action === 'edit' ? 'default="true" requires="locks,update"' : ''} urlsrc="${base}/hosting/wopi/${name.toLowerCase()}/${action}?&amp;&lt;ui=UI_LLCC&amp;&gt;&lt;rs=DC_LLCC&amp;&gt;&lt;wopisrc=WOPI_SOURCE&amp;&gt;&amp;"/>`,
-        ),
-      )
-      .join('')}</app>`;
+export interface StandInOptions {
+  /** Shape the discovery like ONLYOFFICE's (default) or Collabora's. */
+  flavour?: 'onlyoffice' | 'collabora';
+  /** Publish this proof key (base64 modulus and exponent) in discovery. */
+  proofKey?: { modulus: string; exponent: string };
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function discoveryXml(base: string, options: StandInOptions): string {
+  const proof = options.proofKey
+    ? `<proof-key modulus="${options.proofKey.modulus}" exponent="${options.proofKey.exponent}" oldmodulus="${options.proofKey.modulus}" oldexponent="${options.proofKey.exponent}"/>`
+    : '';
+  if (options.flavour === 'collabora') {
+    const url = esc(`${base}/browser/0123abc/cool.html?`);
+    const actions = ['docx', 'odt', 'xlsx']
+      .map((ext) => `<app name="${ext}"><action name="edit" ext="${ext}" urlsrc="${url}"/></app>`)
+      .join('');
+    return `<?xml version="1.0" encoding="utf-8"?><wopi-discovery><net-zone name="external-http">${actions}<app name="Capabilities"><action name="getinfo" ext="" urlsrc="${esc(`${base}/hosting/capabilities`)}"/></app></net-zone>${proof}</wopi-discovery>`;
+  }
+  const action = (app: string, name: string, ext: string, extra = '') =>
+    `<action name="${name}" ext="${ext}" ${extra} urlsrc="${esc(`${base}/hosting/wopi/${app}/${name}?&<ui=UI_LLCC&><rs=DC_LLCC&><wopisrc=WOPI_SOURCE&>&`)}"/>`;
+  const word = ['docx', 'odt']
+    .flatMap((ext) => [
+      action('word', 'view', ext),
+      action('word', 'edit', ext, 'default="true" requires="locks,update"'),
+    ])
+    .concat(action('word', 'view', 'doc'), action('word', 'convert', 'doc', 'targetext="docx"'))
+    .join('');
+  const cell = [action('cell', 'view', 'xlsx'), action('cell', 'edit', 'xlsx', 'default="true"')].join('');
   return `<?xml version="1.0" encoding="utf-8"?>
-<wopi-discovery><net-zone name="external-http">${app('Word', ['docx', 'odt'])}${app('Excel', ['xlsx'])}</net-zone></wopi-discovery>`;
+<wopi-discovery><net-zone name="external-http"><app name="Word" favIconUrl="${base}/favicon-word.ico">${word}</app><app name="Excel" favIconUrl="${base}/favicon-cell.ico">${cell}</app></net-zone>${proof}</wopi-discovery>`;
 }
 
 /** The editor page: plain browser JavaScript that speaks WOPI to Quire, logging each step into #log. */
@@ -86,16 +106,16 @@ async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-export async function startStandInEditor(): Promise<StandInEditor> {
+export async function startStandInEditor(options: StandInOptions = {}): Promise<StandInEditor> {
   const posts: StandInEditor['posts'] = [];
   let base = '';
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', base);
     if (req.method === 'GET' && url.pathname === '/hosting/discovery') {
-      res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8' }).end(discoveryXml(base));
+      res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8' }).end(discoveryXml(base, options));
       return;
     }
-    if (req.method === 'POST' && url.pathname.startsWith('/hosting/wopi/')) {
+    if (req.method === 'POST' && (url.pathname.startsWith('/hosting/wopi/') || url.pathname.endsWith('/cool.html'))) {
       const form = await formOf(req);
       posts.push({
         url: url.toString(),
