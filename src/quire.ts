@@ -14,6 +14,7 @@ import type { FileRecord, Storage } from './storage/types.ts';
 import {
   DEFAULT_LOCK_TTL_MS,
   DEFAULT_MAX_UPLOAD_BYTES,
+  type HostPageAction,
   type HostUrls,
   type WopiConfig,
   type WopiHost,
@@ -44,7 +45,7 @@ class PublicUrls implements HostUrls {
   wopiSrc(fileId: string): string {
     return `${this.publicUrl}/wopi/files/${encodeURIComponent(fileId)}`;
   }
-  hostPage(fileId: string, action: 'view' | 'edit'): string {
+  hostPage(fileId: string, action: HostPageAction): string {
     return `${this.publicUrl}/files/${encodeURIComponent(fileId)}/open?action=${action}`;
   }
 }

@@ -324,3 +324,23 @@ describe('proof keys over HTTP', () => {
     assert.equal(res.status, 200);
   });
 });
+
+describe('Microsoft 365 for the web: stricter save rules', () => {
+  it('answers CheckFileInfo with the Microsoft properties and does not let a Collabora timestamp open an unlocked file', async () => {
+    const host = await startHost({ clock: realClock, editor: { flavour: 'microsoft' } });
+    try {
+      const id = await host.addFile('Deck.pptx', 'v1');
+      const c = await host.client(id);
+      const info = (await c.checkFileInfo()).json;
+      for (const required of ['BaseFileName', 'OwnerId', 'Size', 'UserId', 'Version']) assert.ok(required in info);
+      assert.equal(info.SupportsCobalt, false);
+      assert.equal(info.HostEditNewUrl, `${host.url}/files/${id}/open?action=editnew`);
+      const res = await c.putFile('v2', { 'X-COOL-WOPI-Timestamp': info.LastModifiedTime });
+      assert.equal(res.status, 409);
+      assert.equal(res.headers.get('X-WOPI-Lock'), '');
+      assert.equal((await c.content()).toString(), 'v1');
+    } finally {
+      await host.close();
+    }
+  });
+});

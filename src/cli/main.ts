@@ -88,7 +88,9 @@ async function serve(args: string[]): Promise<void> {
     ...(trustedUserHeader && { trustedUserHeader }),
   });
   const url = await quire.listen(port, hostname);
-  console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`);
+  const bound = quire.app.server.address();
+  const boundPort = bound && typeof bound === 'object' ? bound.port : port;
+  console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${boundPort}`);
   console.log(`Public URL: ${url}   Data: ${dataDir}`);
   console.log(
     editorUrl ? `Editor: ${editorUrl} (discovery at ${quire.editor.discovery?.discoveryUrl})` : 'Editor: none',

@@ -1,6 +1,6 @@
 import { checkProof, type ProofCheckInput } from '../auth/proof-keys.ts';
 import type { Clock } from '../clock.ts';
-import type { ClientFlavour, EditorInfo } from '../wopi/context.ts';
+import type { ClientFlavour, EditorInfo, HostPageAction } from '../wopi/context.ts';
 import { buildActionUrl } from './action-url.ts';
 import { DiscoveryClient } from './client.ts';
 import type { Discovery, DiscoveryAction } from './discovery.ts';
@@ -87,12 +87,17 @@ export class Editor {
    */
   async resolveAction(
     fileName: string,
-    wanted: 'view' | 'edit',
+    wanted: HostPageAction,
     params: { wopiSrc: string; sessionContext?: string },
   ): Promise<ResolvedAction | undefined> {
     const discovery = await this.current();
     if (!discovery) return undefined;
-    const order = wanted === 'edit' ? ['edit', 'convert', 'view'] : ['view', 'embedview'];
+    const order = {
+      edit: ['edit', 'convert', 'view'],
+      // a new, empty file: ONLYOFFICE and Microsoft have an action for it; otherwise editing it is the same
+      editnew: ['editnew', 'edit', 'view'],
+      view: ['view', 'embedview'],
+    }[wanted];
     for (const name of order) {
       const action = discovery.action(fileName, name);
       if (!action) continue;

@@ -28,7 +28,8 @@ export function registerHostPage(
       if (!user) return problem(reply, 401, 'Sign in required', 'Sign in to open documents.');
       const file = await host.storage.catalog.getFile(request.params.id);
       if (!file) return problem(reply, 404, 'No such document', 'It may have been deleted or renamed.');
-      const wanted = request.query.action === 'view' ? 'view' : 'edit';
+      const asked = request.query.action;
+      const wanted = asked === 'view' || asked === 'editnew' ? asked : 'edit';
       if (!editor.configured) {
         return problem(
           reply,

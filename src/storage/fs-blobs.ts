@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, StoredBlob } from './types.ts';
+
+const STALE_TEMP_MS = 60 * 60 * 1000;
 
 /**
  * Blobs as files named by their SHA-256 under `dir`. A write goes to a temp file, is fsynced, then renamed into
@@ -17,8 +19,17 @@ export class FsBlobStore implements BlobStore {
     this.tmpDir = join(dir, 'tmp');
   }
 
+  /** Creates the folders, and removes temp files that a crash left behind (untouched for an hour). */
   async init(): Promise<this> {
     await mkdir(this.tmpDir, { recursive: true });
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const entry of await readdir(this.tmpDir)) {
+      if (!entry.endsWith('.part')) continue;
+      const path = join(this.tmpDir, entry);
+      const info = await stat(path).catch(() => null);
+      // an upload in progress (another process on the same data dir) keeps touching its file
+      if (info && info.mtimeMs < cutoff) await rm(path, { force: true });
+    }
     return this;
   }
 

@@ -33,11 +33,14 @@ export interface WopiConfig {
   brandName: string;
 }
 
+/** What a host page can open a file for: the editor actions Quire uses. */
+export type HostPageAction = 'view' | 'edit' | 'editnew';
+
 /** The URLs Quire hands out: where the WOPI endpoint of a file is, and where its host page is. */
 export interface HostUrls {
   publicUrl: string;
   wopiSrc(fileId: string): string;
-  hostPage(fileId: string, action: 'view' | 'edit'): string;
+  hostPage(fileId: string, action: HostPageAction): string;
 }
 
 /** Which WOPI client Quire serves: decides client-specific CheckFileInfo properties and save rules. */

@@ -93,7 +93,7 @@ export function illegalNameReason(name: string): string | null {
   if (/^\.+$/.test(name)) return 'name consists of dots only';
   if (name !== name.trim()) return 'name starts or ends with a space';
   if (name.endsWith('.')) return 'name ends with a dot';
-  if (RESERVED_BASE.test(splitExtension(name).base)) return 'name is a reserved device name';
+  if (isReservedName(name)) return 'name is a reserved device name';
   return null;
 }
 
@@ -107,19 +107,25 @@ function truncateChars(s: string, max: number): string {
   return chars.length <= max ? s : chars.slice(0, max).join('');
 }
 
+/** Windows reserves device names by what precedes the first dot: "NUL.txt" and "nul.tar.gz" are both NUL. */
+const isReservedName = (name: string) => RESERVED_BASE.test((name.split('.')[0] ?? '').trimEnd());
+
 /** Turns any suggestion into a legal name, keeping its extension; `fallbackBase` fills an empty base. */
 export function makeLegalName(suggestion: string, fallbackBase: string): string {
-  const cleaned = suggestion.normalize('NFC').replace(ILLEGAL_CHARS, '_');
+  // a trailing dot or space would hide the real extension (and a reserved name) from the split below
+  const cleaned = suggestion
+    .toWellFormed()
+    .normalize('NFC')
+    .replace(ILLEGAL_CHARS, '_')
+    .replace(/[\s.]+$/u, '');
   let { base, ext } = splitExtension(cleaned);
-  ext = ext.replace(/[\s.]+$/u, '');
-  if (ext === '.') ext = '';
-  base = base.replace(/^[\s.]+|[\s.]+$/gu, '');
-  if (base.length === 0) base = fallbackBase;
-  if (RESERVED_BASE.test(base)) base = `${base}_`;
-  const extChars = [...ext].length;
-  if (extChars >= MAX_NAME_LENGTH - 1) ext = truncateChars(ext, 16);
+  if ([...ext].length >= MAX_NAME_LENGTH - 1) ext = truncateChars(ext, 16).replace(/[\s.]+$/u, '');
+  base = base.replace(/^[\s.]+|[\s.]+$/gu, '') || fallbackBase;
+  if (isReservedName(base)) base = base.replace(/^[^.]*/u, (first) => `${first.trimEnd()}_`);
   base = truncateChars(base, MAX_NAME_LENGTH - [...ext].length).replace(/[\s.]+$/u, '') || '_';
-  return base + ext;
+  const name = base + ext;
+  // every rule above should have made it legal; never hand out an illegal name if one slipped through
+  return illegalNameReason(name) ? `_${ext && !illegalNameReason(`_${ext}`) ? ext : ''}` : name;
 }
 
 /** `name`, then "base (1).ext", "base (2).ext" …: the names to try, in order, so that nothing is overwritten. */
@@ -128,7 +134,10 @@ export function* nonClobberingNames(name: string, limit = 10_000): Generator<str
   const { base, ext } = splitExtension(name);
   for (let n = 1; n <= limit; n++) {
     const suffix = ` (${n})`;
-    const room = MAX_NAME_LENGTH - [...ext].length - suffix.length;
-    yield truncateChars(base, room) + suffix + ext;
+    // keep at least one character of the base; a very long extension gives way
+    const maxExt = MAX_NAME_LENGTH - suffix.length - 1;
+    const e = [...ext].length > maxExt ? truncateChars(ext, maxExt).replace(/[\s.]+$/u, '') : ext;
+    const b = truncateChars(base, MAX_NAME_LENGTH - [...e].length - suffix.length).replace(/[\s.]+$/u, '') || '_';
+    yield b + suffix + e;
   }
 }

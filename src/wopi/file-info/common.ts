@@ -55,6 +55,7 @@ export function commonFileInfo({ host, state, grant, userInfo }: FileInfoInput) 
     CloseUrl: `${host.urls.publicUrl}/`,
     HostViewUrl: host.urls.hostPage(file.id, 'view'),
     HostEditUrl: host.urls.hostPage(file.id, 'edit'),
+    HostEditNewUrl: host.urls.hostPage(file.id, 'editnew'),
     // the origin of Quire's host page, which exchanges postMessages with the editor frame
     PostMessageOrigin: new URL(host.urls.publicUrl).origin,
   };
