@@ -1,11 +1,17 @@
 import type { Readable } from 'node:stream';
 import type { Clock } from './clock.ts';
-import type { FileRecord, Storage } from './storage/types.ts';
-import { assertLegalName, nonClobberingNames } from './wopi/names.ts';
+import { ClientError } from './errors.ts';
+import type { FileRecord, FileState, Storage } from './storage/types.ts';
+import { FileNotFoundError } from './storage/types.ts';
+import { assertLegalName, illegalNameReason, nonClobberingNames, splitExtension } from './wopi/names.ts';
 
 /**
- * Adds a document to the catalog (CLI `quire add`, the web page's upload, integrators). An illegal name is refused
- * (NameError); a taken one becomes "name (n).ext".
+ * What people do to documents outside the editor (CLI, web page, JSON API, integrators). Every change is a new
+ * catalog state or version; nothing here overwrites bytes.
+ */
+
+/**
+ * Adds a document to the catalog. An illegal name is refused (NameError); a taken one becomes "name (n).ext".
  */
 export async function importFile(
   storage: Storage,
@@ -21,4 +27,60 @@ export async function importFile(
     version: { blob, authorId: input.ownerId, source: 'import' },
     now: clock.now(),
   });
+}
+
+/** Changes made from outside the editor wait until no editor holds the file. */
+function assertNotInEditor(state: FileState): void {
+  if (state.lock) {
+    throw new ClientError(409, 'the document is open in an editor; try again when it has been closed');
+  }
+}
+
+async function withFile<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof FileNotFoundError) throw new ClientError(404, 'no such document');
+    throw err;
+  }
+}
+
+/** Renames a document. A name without extension keeps the current one; a taken name becomes "name (n).ext". */
+export async function renameDocument(
+  storage: Storage,
+  clock: Clock,
+  fileId: string,
+  wanted: string,
+): Promise<FileRecord> {
+  const file = await storage.catalog.getFile(fileId);
+  if (!file) throw new ClientError(404, 'no such document');
+  let name = wanted.normalize('NFC').trim();
+  const currentExt = splitExtension(file.name).ext;
+  if (currentExt && !splitExtension(name).ext) name += currentExt;
+  const reason = illegalNameReason(name);
+  if (reason) throw new ClientError(400, `invalid name: ${reason}`);
+  return withFile(() => storage.catalog.renameFile(fileId, nonClobberingNames(name), clock.now(), assertNotInEditor));
+}
+
+export async function deleteDocument(storage: Storage, clock: Clock, fileId: string): Promise<void> {
+  await withFile(() => storage.catalog.deleteFile(fileId, clock.now(), assertNotInEditor));
+}
+
+/** Makes an earlier version the current one, as a new version (history is never rewritten). */
+export async function restoreVersion(
+  storage: Storage,
+  clock: Clock,
+  input: { fileId: string; version: number; userId: string },
+): Promise<FileRecord> {
+  const old = await storage.catalog.getVersion(input.fileId, input.version);
+  if (!old) throw new ClientError(404, 'no such version');
+  const blob = { key: old.blobKey, size: old.size, sha256: old.sha256 };
+  return withFile(() =>
+    storage.catalog.commitVersion(
+      input.fileId,
+      { blob, authorId: input.userId, source: 'restore' },
+      clock.now(),
+      assertNotInEditor,
+    ),
+  );
 }

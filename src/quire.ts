@@ -45,10 +45,15 @@ class PublicUrls implements HostUrls {
   wopiSrc(fileId: string): string {
     return `${this.publicUrl}/wopi/files/${encodeURIComponent(fileId)}`;
   }
+  historyPage(fileId: string): string {
+    return `${this.publicUrl}/files/${encodeURIComponent(fileId)}`;
+  }
   hostPage(fileId: string, action: HostPageAction): string {
     return `${this.publicUrl}/files/${encodeURIComponent(fileId)}/open?action=${action}`;
   }
 }
+
+const CLOSE_GRACE_MS = 2000;
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
@@ -149,9 +154,15 @@ export class Quire {
     return this.urls.wopiSrc(fileId);
   }
 
+  /** Stops serving: requests in flight get a short grace period, then every connection is closed. */
   async close(): Promise<void> {
     this.editor.stop();
-    await this.app.close();
+    const grace = setTimeout(() => this.app.server.closeAllConnections(), CLOSE_GRACE_MS);
+    try {
+      await this.app.close();
+    } finally {
+      clearTimeout(grace);
+    }
     await this.host.storage.close();
   }
 }

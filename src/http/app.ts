@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Editor } from '../discovery/editor.ts';
 import type { WopiHost } from '../wopi/context.ts';
+import { registerApi } from './api.ts';
 import { registerHostPage } from './host-page.ts';
 import { registerPages } from './pages.ts';
 import { registerSessionRoutes, type SessionOptions } from './session.ts';
@@ -46,6 +47,7 @@ export function buildHttpApp(
     registerStatic(app);
     registerHostPage(app, { host, editor, sessions });
     registerPages(app, host, sessions);
+    registerApi(app, host, sessions);
   }
   return app;
 }

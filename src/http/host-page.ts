@@ -87,7 +87,7 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; font-family:
   allow="clipboard-read; clipboard-write; fullscreen; autoplay; camera; microphone; display-capture"
   sandbox="allow-scripts allow-same-origin allow-forms allow-popups allow-top-navigation allow-popups-to-escape-sandbox allow-downloads allow-modals"></iframe>
 <script src="/static/host-page.js" data-editor-origin="${escapeHtml(editorOrigin)}"
-  data-close-url="/" data-edit-url="/files/${id}/open?action=edit" data-versions-url="/"></script>
+  data-close-url="/" data-edit-url="/files/${id}/open?action=edit" data-versions-url="/files/${id}"></script>
 </body></html>`;
       return reply
         .type('text/html; charset=utf-8')

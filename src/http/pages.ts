@@ -1,27 +1,118 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WopiHost } from '../wopi/context.ts';
-import { escapeHtml, page } from './html.ts';
+import { escapeHtml } from './html.ts';
 import { currentUser, requireUser, type SessionOptions } from './session.ts';
 
-/** The pages a person sees besides the host page: for now, the list of documents with links to open them. */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The page shell; /static/app.js fills it from the JSON API (the page does everything through that API). */
+function shell(
+  reply: FastifyReply,
+  input: { title: string; user: string; page: string; main: string; data?: Record<string, string> },
+) {
+  const data = Object.entries({ page: input.page, ...input.data })
+    .map(([k, v]) => ` data-${k}="${escapeHtml(v)}"`)
+    .join('');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(input.title)}</title>
+<link rel="stylesheet" href="/static/app.css">
+<script src="/static/app.js" defer></script>
+</head>
+<body${data}>
+<a class="skip" href="#main">Skip to content</a>
+<header class="bar">
+  <a class="brand" href="/">Quire</a>
+  <span class="who">Signed in as <strong>${escapeHtml(input.user)}</strong></span>
+  <form method="post" action="/logout"><button type="submit" class="link">Sign out</button></form>
+</header>
+<main id="main">
+${input.main}
+<p id="message" role="status" aria-live="polite"></p>
+</main>
+</body></html>`;
+  return reply
+    .type('text/html; charset=utf-8')
+    .headers({ 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin' })
+    .send(html);
+}
+
+/** Quire's own pages: the document list and a document's version history. */
 export function registerPages(app: FastifyInstance, host: WopiHost, sessions: SessionOptions): void {
   app.get('/', { preHandler: requireUser(sessions) }, async (request, reply) => {
     const user = await currentUser(request, sessions);
-    const files = await host.storage.catalog.listFiles();
-    const rows = files
-      .map((f) => {
-        const id = encodeURIComponent(f.id);
-        return `<li>${escapeHtml(f.name)} <small>(${f.size} bytes)</small>
-  <a href="/files/${id}/open?action=edit">Edit</a> · <a href="/files/${id}/open?action=view">View</a></li>`;
-      })
-      .join('\n');
-    return reply.type('text/html; charset=utf-8').send(
-      page(
-        'Quire',
-        `<h1>Quire</h1><p>Signed in as ${escapeHtml(user?.displayName ?? '')}.</p>
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>
-<p>${files.length} document(s).</p><ul>${rows}</ul>`,
-      ),
-    );
+    return shell(reply, {
+      title: 'Documents – Quire',
+      user: user?.displayName ?? '',
+      page: 'files',
+      main: `<h1>Documents</h1>
+<div class="actions" role="group" aria-label="Create">
+  <button type="button" data-new="document">New document</button>
+  <button type="button" data-new="spreadsheet">New spreadsheet</button>
+  <button type="button" data-new="presentation">New presentation</button>
+</div>
+<section id="dropzone" class="dropzone" aria-labelledby="upload-title">
+  <h2 id="upload-title">Upload</h2>
+  <p>Drop files here, or <label class="button">choose files<input id="file-input" type="file" multiple class="visually-hidden"></label></p>
+  <ul id="uploads" aria-live="polite"></ul>
+</section>
+<table id="files" class="files">
+  <caption class="visually-hidden">Documents</caption>
+  <thead><tr><th scope="col">Name</th><th scope="col">Size</th><th scope="col">Last change</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead>
+  <tbody><tr><td colspan="5">Loading…</td></tr></tbody>
+</table>
+<dialog id="rename-dialog" aria-labelledby="rename-title">
+  <form method="dialog" id="rename-form">
+    <h2 id="rename-title">Rename</h2>
+    <label for="rename-name">New name</label>
+    <input id="rename-name" name="name" required autocomplete="off">
+    <div class="actions"><button type="submit" value="save">Rename</button><button type="button" value="cancel" data-close>Cancel</button></div>
+  </form>
+</dialog>
+<dialog id="confirm-dialog" aria-labelledby="confirm-title">
+  <form method="dialog">
+    <h2 id="confirm-title">Are you sure?</h2>
+    <p id="confirm-text"></p>
+    <div class="actions"><button type="submit" value="yes" class="danger">Delete</button><button type="submit" value="no">Cancel</button></div>
+  </form>
+</dialog>`,
+    });
+  });
+
+  app.get<{ Params: { id: string } }>('/files/:id', { preHandler: requireUser(sessions) }, async (request, reply) => {
+    const user = await currentUser(request, sessions);
+    const file = await host.storage.catalog.getFile(request.params.id);
+    if (!file) {
+      return reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><title>Not found</title><p>No such document. <a href="/">Back</a></p>');
+    }
+    return shell(reply, {
+      title: `${file.name} – history – Quire`,
+      user: user?.displayName ?? '',
+      page: 'history',
+      data: { file: file.id },
+      main: `<p><a href="/">← All documents</a></p>
+<h1 id="file-name">${escapeHtml(file.name)}</h1>
+<div class="actions">
+  <a class="button" href="/files/${encodeURIComponent(file.id)}/open?action=edit">Open in editor</a>
+  <a class="button" href="/api/files/${encodeURIComponent(file.id)}/content">Download</a>
+</div>
+<h2>Version history</h2>
+<table id="versions" class="files">
+  <caption class="visually-hidden">Versions of ${escapeHtml(file.name)}, newest first</caption>
+  <thead><tr><th scope="col">Version</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">How</th><th scope="col">Size</th><th scope="col">Actions</th></tr></thead>
+  <tbody><tr><td colspan="6">Loading…</td></tr></tbody>
+</table>`,
+    });
   });
 }

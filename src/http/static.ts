@@ -1,11 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 
-const HOST_PAGE_SCRIPT = readFileSync(new URL('./assets/host-page.js', import.meta.url), 'utf8');
+const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
 
-/** Scripts the pages load (kept out of the HTML so the pages can forbid inline script). */
+/** The pages' scripts and styles, kept out of the HTML so the pages can forbid inline script. */
+const ASSETS: Record<string, { type: string; body: string }> = {
+  'host-page.js': { type: 'text/javascript; charset=utf-8', body: asset('host-page.js') },
+  'app.js': { type: 'text/javascript; charset=utf-8', body: asset('app.js') },
+  'app.css': { type: 'text/css; charset=utf-8', body: asset('app.css') },
+};
+
 export function registerStatic(app: FastifyInstance): void {
-  app.get('/static/host-page.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=300').send(HOST_PAGE_SCRIPT),
-  );
+  app.get<{ Params: { name: string } }>('/static/:name', async (request, reply) => {
+    const found = ASSETS[request.params.name];
+    if (!found) return reply.code(404).send();
+    return reply.type(found.type).header('Cache-Control', 'no-cache').send(found.body);
+  });
 }

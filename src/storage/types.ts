@@ -95,6 +95,9 @@ export interface Catalog {
   getState(id: string, now: number): Promise<FileState | null>;
   findByName(name: string): Promise<FileRecord | null>;
   listFiles(): Promise<FileRecord[]>;
+  /** Every file with its lock as of `now` (the web page's list). */
+  listStates(now: number): Promise<FileState[]>;
+  getVersion(id: string, version: number): Promise<VersionRecord | null>;
   listVersions(id: string): Promise<VersionRecord[]>;
 
   /**

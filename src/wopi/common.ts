@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Permissions } from '../auth/tokens.ts';
 import type { FileRecord, FileState, StoredBlob } from '../storage/types.ts';
+import { limitBytes, TooLargeError } from '../streams.ts';
 import type { WopiHost, WopiRequest } from './context.ts';
 import { badRequest, notFound, unauthorized, WopiError } from './errors.ts';
 import { H } from './headers.ts';
@@ -45,15 +46,6 @@ export function parseSizeHeader(req: WopiRequest, name: string): number | undefi
   return Number(raw.trim());
 }
 
-async function* capped(source: AsyncIterable<Buffer>, max: number): AsyncGenerator<Buffer> {
-  let seen = 0;
-  for await (const chunk of source) {
-    seen += chunk.length;
-    if (seen > max) throw tooLarge(max);
-    yield chunk;
-  }
-}
-
 const tooLarge = (max: number) =>
   new WopiError(413, `body is larger than this host's limit of ${max} bytes`, { headers: { Connection: 'close' } });
 
@@ -67,9 +59,9 @@ export async function receiveBody(host: WopiHost, req: WopiRequest, declaredSize
   const source = req.body ?? Readable.from([]);
   let blob: StoredBlob;
   try {
-    blob = await host.storage.blobs.write(Readable.from(capped(source, max)));
+    blob = await host.storage.blobs.write(limitBytes(source, max));
   } catch (err) {
-    if (err instanceof WopiError) throw err;
+    if (err instanceof TooLargeError) throw tooLarge(max);
     if (source.destroyed || (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
       throw badRequest('request body ended before it was complete');
     }

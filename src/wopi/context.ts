@@ -41,6 +41,8 @@ export interface HostUrls {
   publicUrl: string;
   wopiSrc(fileId: string): string;
   hostPage(fileId: string, action: HostPageAction): string;
+  /** The page with the file's version history. */
+  historyPage(fileId: string): string;
 }
 
 /** Which WOPI client Quire serves: decides client-specific CheckFileInfo properties and save rules. */

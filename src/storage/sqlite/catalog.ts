@@ -170,6 +170,10 @@ export class SqliteCatalog implements Catalog, LockStore {
       rename: db.prepare('UPDATE files SET name = ?, name_key = ? WHERE id = ?'),
       markDeleted: db.prepare('UPDATE files SET deleted_at = ? WHERE id = ?'),
       versions: db.prepare<[string], VersionRow>('SELECT * FROM versions WHERE file_id = ? ORDER BY version DESC'),
+      version: db.prepare<[string, number], VersionRow>('SELECT * FROM versions WHERE file_id = ? AND version = ?'),
+      liveLocks: db.prepare<[number], { file_id: string; value: string; expires_at: number }>(
+        'SELECT file_id, value, expires_at FROM locks WHERE expires_at > ?',
+      ),
       userInfo: db.prepare<[string, string], { info: string }>(
         'SELECT info FROM user_info WHERE file_id = ? AND user_id = ?',
       ),
@@ -261,6 +265,19 @@ export class SqliteCatalog implements Catalog, LockStore {
 
   async listFiles(): Promise<FileRecord[]> {
     return this.stmt.allFiles.all().map(toFile);
+  }
+
+  async listStates(now: number): Promise<FileState[]> {
+    const locks = new Map(this.stmt.liveLocks.all(now).map((l) => [l.file_id, l]));
+    return this.stmt.allFiles.all().map((row) => {
+      const lock = locks.get(row.id);
+      return { file: toFile(row), lock: lock ? { value: lock.value, expiresAt: lock.expires_at } : null };
+    });
+  }
+
+  async getVersion(id: string, version: number): Promise<VersionRecord | null> {
+    const row = this.stmt.version.get(id, version);
+    return row ? toVersion(row) : null;
   }
 
   async listVersions(id: string): Promise<VersionRecord[]> {

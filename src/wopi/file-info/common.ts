@@ -56,6 +56,7 @@ export function commonFileInfo({ host, state, grant, userInfo }: FileInfoInput) 
     HostViewUrl: host.urls.hostPage(file.id, 'view'),
     HostEditUrl: host.urls.hostPage(file.id, 'edit'),
     HostEditNewUrl: host.urls.hostPage(file.id, 'editnew'),
+    FileVersionUrl: host.urls.historyPage(file.id),
     // the origin of Quire's host page, which exchanges postMessages with the editor frame
     PostMessageOrigin: new URL(host.urls.publicUrl).origin,
   };

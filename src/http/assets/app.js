@@ -1,0 +1,293 @@
+// Quire's web page: renders the document list and version history from the JSON API and performs every action
+// through it. No framework; works from a phone.
+(() => {
+  const page = document.body.dataset.page;
+  const message = document.getElementById('message');
+
+  const say = (text, isError = false) => {
+    message.textContent = text;
+    message.classList.toggle('error', isError);
+  };
+
+  async function api(method, url, body) {
+    const init = { method, headers: { Accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(url, init);
+    if (res.status === 401) {
+      window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      throw new Error('signed out');
+    }
+    const data = res.status === 204 ? null : await res.json().catch(() => null);
+    if (!res.ok) throw new Error(data?.error || `request failed (${res.status})`);
+    return data;
+  }
+
+  const formatSize = (n) => {
+    if (n < 1024) return `${n} B`;
+    const units = ['KB', 'MB', 'GB', 'TB'];
+    let v = n;
+    let i = -1;
+    do {
+      v /= 1024;
+      i++;
+    } while (v >= 1024 && i < units.length - 1);
+    return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  };
+  const formatTime = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+  const el = (tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'text') node.textContent = v;
+      else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    node.append(...children.filter((c) => c !== null && c !== undefined));
+    return node;
+  };
+  const cell = (label, ...children) => el('td', { 'data-label': label }, ...children);
+
+  function confirmDialog(text) {
+    const dialog = document.getElementById('confirm-dialog');
+    document.getElementById('confirm-text').textContent = text;
+    dialog.returnValue = '';
+    dialog.showModal();
+    return new Promise((resolve) =>
+      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true }),
+    );
+  }
+
+  function renameDialog(current) {
+    const dialog = document.getElementById('rename-dialog');
+    const input = document.getElementById('rename-name');
+    input.value = current;
+    dialog.returnValue = '';
+    dialog.showModal();
+    const dot = current.lastIndexOf('.');
+    input.setSelectionRange(0, dot > 0 ? dot : current.length);
+    return new Promise((resolve) =>
+      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'save' ? input.value : null), {
+        once: true,
+      }),
+    );
+  }
+
+  // ---- the document list ----
+  async function renderFiles() {
+    const tbody = document.querySelector('#files tbody');
+    const files = await api('GET', '/api/files');
+    tbody.replaceChildren(
+      ...(files.length === 0
+        ? [el('tr', {}, el('td', { colspan: '5', text: 'No documents yet: create one or upload a file.' }))]
+        : files.map((f) =>
+            el(
+              'tr',
+              { 'data-file': f.id, 'data-name': f.name },
+              el('th', { scope: 'row', 'data-label': 'Name' }, el('a', { href: f.urls.history, text: f.name })),
+              cell('Size', formatSize(f.size)),
+              cell(
+                'Last change',
+                el('time', { datetime: f.modifiedAt, text: formatTime(f.modifiedAt) }),
+                ` by ${f.modifiedBy.name}`,
+              ),
+              cell('Status', f.locked ? el('span', { class: 'badge', text: 'Open in an editor' }) : 'Available'),
+              cell(
+                'Actions',
+                el(
+                  'div',
+                  { class: 'row-actions' },
+                  el('a', { href: f.urls.edit, class: 'button', text: 'Edit', 'aria-label': `Edit ${f.name}` }),
+                  el('a', { href: f.urls.view, text: 'View', 'aria-label': `View ${f.name}` }),
+                  el('a', { href: f.urls.download, text: 'Download', 'aria-label': `Download ${f.name}` }),
+                  el('a', { href: f.urls.history, text: 'History', 'aria-label': `History of ${f.name}` }),
+                  el('button', {
+                    type: 'button',
+                    class: 'link',
+                    text: 'Rename',
+                    'aria-label': `Rename ${f.name}`,
+                    onclick: async () => {
+                      const name = await renameDialog(f.name);
+                      if (!name || name === f.name) return;
+                      await run(async () => {
+                        const renamed = await api('POST', `/api/files/${encodeURIComponent(f.id)}/rename`, { name });
+                        say(`Renamed to ${renamed.name}.`);
+                      });
+                    },
+                  }),
+                  el('button', {
+                    type: 'button',
+                    class: 'link danger',
+                    text: 'Delete',
+                    'aria-label': `Delete ${f.name}`,
+                    onclick: async () => {
+                      if (!(await confirmDialog(`Delete ${f.name}?`))) return;
+                      await run(async () => {
+                        await api('DELETE', `/api/files/${encodeURIComponent(f.id)}`);
+                        say(`Deleted ${f.name}.`);
+                      });
+                    },
+                  }),
+                ),
+              ),
+            ),
+          )),
+    );
+  }
+
+  async function run(action) {
+    try {
+      await action();
+    } catch (err) {
+      say(err.message, true);
+    }
+    await refresh();
+  }
+
+  function upload(file) {
+    const progress = el('progress', { max: '100', value: '0', 'aria-label': `Uploading ${file.name}` });
+    const item = el('li', {}, `${file.name} `, progress);
+    document.getElementById('uploads').append(item);
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `/api/files?name=${encodeURIComponent(file.name)}`);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.upload.addEventListener('progress', (e) => {
+        if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
+      });
+      xhr.addEventListener('load', () => {
+        let data = null;
+        try {
+          data = JSON.parse(xhr.responseText);
+        } catch {}
+        if (xhr.status === 201) {
+          progress.value = 100;
+          item.replaceChildren(`Uploaded ${data.name}`);
+        } else {
+          item.replaceChildren(`${file.name}: ${data?.error || `upload failed (${xhr.status})`}`);
+          item.classList.add('error');
+        }
+        resolve();
+      });
+      xhr.addEventListener('error', () => {
+        item.replaceChildren(`${file.name}: the upload was interrupted`);
+        item.classList.add('error');
+        resolve();
+      });
+      xhr.send(file);
+    });
+  }
+
+  async function uploadAll(files) {
+    for (const file of files) await upload(file);
+    await refresh();
+  }
+
+  function setUpFiles() {
+    for (const button of document.querySelectorAll('[data-new]')) {
+      button.addEventListener('click', () =>
+        run(async () => {
+          const file = await api('POST', '/api/files/new', { kind: button.dataset.new });
+          say(`Created ${file.name}.`);
+        }),
+      );
+    }
+    const input = document.getElementById('file-input');
+    input.addEventListener('change', () => uploadAll([...input.files]).then(() => (input.value = '')));
+    const zone = document.getElementById('dropzone');
+    const over = (on) => zone.classList.toggle('dragover', on);
+    // the whole page accepts drops (a drop on the zone bubbles up here once)
+    document.body.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      over(true);
+    });
+    document.body.addEventListener('dragleave', (e) => {
+      if (e.target === document.body || e.target === zone) over(false);
+    });
+    document.body.addEventListener('drop', (e) => {
+      e.preventDefault();
+      over(false);
+      if (e.dataTransfer?.files.length) uploadAll([...e.dataTransfer.files]);
+    });
+    for (const close of document.querySelectorAll('[data-close]')) {
+      close.addEventListener('click', () => close.closest('dialog').close('cancel'));
+    }
+  }
+
+  // ---- a document's version history ----
+  const how = (v) => {
+    if (v.source === 'restore') return 'Restored from an earlier version';
+    if (v.source === 'import') return 'Uploaded';
+    if (v.source === 'put-relative') return v.fileConversion ? 'Converted' : 'Saved as a copy';
+    if (v.autosave) return 'Autosave';
+    if (v.exitSave) return 'Saved on close';
+    return 'Saved';
+  };
+
+  async function renderVersions() {
+    const id = document.body.dataset.file;
+    const tbody = document.querySelector('#versions tbody');
+    const versions = await api('GET', `/api/files/${encodeURIComponent(id)}/versions`);
+    tbody.replaceChildren(
+      ...versions.map((v) =>
+        el(
+          'tr',
+          { 'data-version': String(v.version) },
+          el(
+            'th',
+            { scope: 'row', 'data-label': 'Version' },
+            `${v.version}`,
+            v.current ? el('span', { class: 'badge', text: 'current' }) : null,
+          ),
+          cell('When', el('time', { datetime: v.createdAt, text: formatTime(v.createdAt) })),
+          cell('Who', v.author.name),
+          cell('How', how(v)),
+          cell('Size', formatSize(v.size)),
+          cell(
+            'Actions',
+            el(
+              'div',
+              { class: 'row-actions' },
+              el('a', { href: v.download, text: 'Download', 'aria-label': `Download version ${v.version}` }),
+              v.current
+                ? null
+                : el('button', {
+                    type: 'button',
+                    class: 'link',
+                    text: 'Restore',
+                    'aria-label': `Restore version ${v.version}`,
+                    onclick: async () => {
+                      try {
+                        const file = await api(
+                          'POST',
+                          `/api/files/${encodeURIComponent(id)}/versions/${v.version}/restore`,
+                        );
+                        say(`Version ${v.version} restored as version ${file.version}.`);
+                      } catch (err) {
+                        say(err.message, true);
+                      }
+                      await renderVersions();
+                    },
+                  }),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  async function refresh() {
+    try {
+      if (page === 'files') await renderFiles();
+      if (page === 'history') await renderVersions();
+      document.body.dataset.ready = 'true';
+    } catch (err) {
+      say(err.message, true);
+    }
+  }
+
+  if (page === 'files') setUpFiles();
+  refresh();
+})();
