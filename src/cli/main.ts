@@ -92,6 +92,10 @@ async function serve(args: string[]): Promise<void> {
   const boundPort = bound && typeof bound === 'object' ? bound.port : port;
   console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${boundPort}`);
   console.log(`Public URL: ${url}   Data: ${dataDir}`);
+  const users = quire.host.storage.users;
+  if (users && (await users.list()).length === 0) {
+    console.log('No one can sign in yet: add someone with `npx quire user add NAME --admin` (works while serving).');
+  }
   console.log(
     editorUrl ? `Editor: ${editorUrl} (discovery at ${quire.editor.discovery?.discoveryUrl})` : 'Editor: none',
   );
