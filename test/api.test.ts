@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { User } from '../src/users/store.ts';
-import { startHost, storageKinds, type TestHost } from './helpers/host.ts';
+import { signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
 import { closeHost, pieces, rawPost } from './helpers/put-helpers.ts';
 
 const MINUTE = 60_000;
@@ -58,37 +58,6 @@ async function call(host: TestHost, path: string, req: ApiRequest = {}): Promise
     json = undefined;
   }
   return { status: res.status, headers: res.headers, bytes, text, json };
-}
-
-/** Creates the user (when new) and signs in through POST /login; returns the session cookie and the user. */
-async function signIn(
-  host: TestHost,
-  name = 'ann',
-  opts: { displayName?: string; password?: string; isAdmin?: boolean } = {},
-): Promise<{ cookie: string; user: User }> {
-  const users = host.quire.host.storage.users;
-  assert.ok(users, 'the storage has a user store');
-  const password = opts.password ?? 'correct horse 1';
-  let user = await users.findByName(name);
-  if (!user) {
-    user = await users.create({
-      name,
-      displayName: opts.displayName ?? `User ${name}`,
-      password,
-      ...(opts.isAdmin !== undefined && { isAdmin: opts.isAdmin }),
-    });
-  }
-  const res = await fetch(`${host.url}/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ name, password, next: '/' }).toString(),
-    redirect: 'manual',
-  });
-  assert.equal(res.status, 303, 'sign-in succeeds');
-  await res.arrayBuffer();
-  const cookie = res.headers.get('set-cookie')?.split(';')[0];
-  assert.ok(cookie, 'sign-in sets a session cookie');
-  return { cookie, user };
 }
 
 /** Uploads `bytes` as `name` (POST /api/files?name=…). */

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium, SCREENSHOTS, signInThroughPage } from './helpers/browser.ts';
 import { startHost, type TestHost } from './helpers/host.ts';
 import { type StandInEditor, startStandInEditor } from './helpers/stand-in-editor.ts';
 
-const CHROMIUM = process.env.QUIRE_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = join(import.meta.dirname, '..', 'test-output');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Debian's chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
-
-describe('opening a document in an editor, in a real browser', { skip }, () => {
+describe('opening a document in an editor, in a real browser', { skip: chromiumMissing }, () => {
   let host: TestHost;
   let editor: StandInEditor;
   let browser: Browser;
@@ -27,18 +21,7 @@ describe('opening a document in an editor, in a real browser', { skip }, () => {
       displayName: 'Ann Editor',
       password: 'correct horse 1',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -50,10 +33,8 @@ describe('opening a document in an editor, in a real browser', { skip }, () => {
     const fileId = await host.addFile('Letter.docx', 'Hello');
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     await page.goto(`${host.url}/`);
-    assert.match(page.url(), /\/login/);
-    await page.getByLabel(/name/i).first().fill('ann');
-    await page.getByLabel(/password/i).fill('correct horse 1');
-    await Promise.all([page.waitForURL(`${host.url}/`), page.getByRole('button', { name: /sign in/i }).click()]);
+    assert.match(page.url(), /\/login/, 'signed-out visitors are sent to sign in');
+    await signInThroughPage(page, host.url, 'ann', 'correct horse 1');
 
     await page.goto(`${host.url}/files/${fileId}/open?action=edit`);
     const frame = page.frameLocator('#editor_frame');

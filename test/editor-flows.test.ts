@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { buildExpectedProof, msToDotNetTicks } from '../src/auth/proof-keys.ts';
-import { startHost, type TestHost, utf7, WopiClient } from './helpers/host.ts';
+import { signIn, startHost, type TestHost, utf7, WopiClient } from './helpers/host.ts';
 import { type StandInEditor, type StandInOptions, startStandInEditor } from './helpers/stand-in-editor.ts';
 
 const realClock = { now: () => Date.now() };
@@ -15,21 +15,6 @@ async function hostWithEditor(
   const host = await startHost({ clock: realClock, editor: { url: editor.url, proofKeys } });
   await host.quire.editor.current();
   return { host, editor };
-}
-
-async function signIn(host: TestHost, name = 'ann', password = 'correct horse 1'): Promise<string> {
-  const users = host.quire.host.storage.users;
-  if (!(await users?.findByName(name))) await users?.create({ name, displayName: `User ${name}`, password });
-  const res = await fetch(`${host.url}/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ name, password, next: '/' }).toString(),
-    redirect: 'manual',
-  });
-  assert.equal(res.status, 303, 'sign-in succeeds');
-  const cookie = res.headers.get('set-cookie')?.split(';')[0];
-  assert.ok(cookie);
-  return cookie;
 }
 
 /** The host page's form: where it posts, and the token it carries. */
@@ -148,7 +133,7 @@ describe('ONLYOFFICE Docs: editing binary documents through conversion', () => {
   });
 
   it('opens a .doc with the convert action; the converted .docx is saved beside it and opens for editing', async () => {
-    const cookie = await signIn(host);
+    const { cookie } = await signIn(host);
     const docId = await host.addFile('Old Report.doc', 'binary doc bytes');
     const page = await openHostPage(host, cookie, `/files/${docId}/open?action=edit`);
     assert.equal(page.status, 200);
@@ -187,7 +172,7 @@ describe('ONLYOFFICE Docs: editing binary documents through conversion', () => {
   });
 
   it('gives the view action a read-only token', async () => {
-    const cookie = await signIn(host);
+    const { cookie } = await signIn(host);
     const id = await host.addFile('Look.docx', 'x');
     const page = await openHostPage(host, cookie, `/files/${id}/open?action=view`);
     assert.ok(page.action?.includes('/word/view?'));
@@ -197,14 +182,14 @@ describe('ONLYOFFICE Docs: editing binary documents through conversion', () => {
   });
 
   it('says so when the editor cannot open a format (415) or cannot be reached (502)', async () => {
-    const cookie = await signIn(host);
+    const { cookie } = await signIn(host);
     const id = await host.addFile('Drawing.xyz', 'x');
     assert.equal((await openHostPage(host, cookie, `/files/${id}/open?action=edit`)).status, 415);
     const gone = await startStandInEditor();
     await gone.close();
     const unreachable = await startHost({ clock: realClock, editor: { url: gone.url } });
     try {
-      const cookie2 = await signIn(unreachable);
+      const { cookie: cookie2 } = await signIn(unreachable);
       const id2 = await unreachable.addFile('A.docx', 'x');
       const page = await openHostPage(unreachable, cookie2, `/files/${id2}/open?action=edit`);
       assert.equal(page.status, 502);
@@ -242,7 +227,7 @@ describe('host page without an editor', () => {
   it('explains how to configure one (503)', async () => {
     const host = await startHost({ clock: realClock });
     try {
-      const cookie = await signIn(host);
+      const { cookie } = await signIn(host);
       const id = await host.addFile('A.docx', 'x');
       const page = await openHostPage(host, cookie, `/files/${id}/open?action=edit`);
       assert.equal(page.status, 503);

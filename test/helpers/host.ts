@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { Quire, type QuireOptions } from '../../src/quire.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
+import type { User } from '../../src/users/store.ts';
 
 /**
  * The storage implementations every protocol test runs against. Each entry opens a fresh, empty store.
@@ -161,6 +163,37 @@ export class WopiClient {
     if (res.status !== 200) throw new Error(`GetFile answered ${res.status}: ${res.text}`);
     return res.bytes;
   }
+}
+
+/** Creates the user (when new) and signs in through POST /login; returns the session cookie and the user. */
+export async function signIn(
+  host: TestHost,
+  name = 'ann',
+  opts: { displayName?: string; password?: string; isAdmin?: boolean } = {},
+): Promise<{ cookie: string; user: User }> {
+  const users = host.quire.host.storage.users;
+  assert.ok(users, 'the storage has a user store');
+  const password = opts.password ?? 'correct horse 1';
+  let user = await users.findByName(name);
+  if (!user) {
+    user = await users.create({
+      name,
+      displayName: opts.displayName ?? `User ${name}`,
+      password,
+      ...(opts.isAdmin !== undefined && { isAdmin: opts.isAdmin }),
+    });
+  }
+  const res = await fetch(`${host.url}/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ name, password, next: '/' }).toString(),
+    redirect: 'manual',
+  });
+  assert.equal(res.status, 303, 'sign-in succeeds');
+  await res.arrayBuffer();
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  assert.ok(cookie, 'sign-in sets a session cookie');
+  return { cookie, user };
 }
 
 /** UTF-7 the way WOPI clients put names in headers (for tests that build headers by hand). */
