@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { checkUserName, type User, UserExistsError, type UserStore } from '../users/store.ts';
+import { escapeHtml } from './html.ts';
 
 export interface SessionOptions {
   users: UserStore;
@@ -32,9 +33,6 @@ const cookieName = (opts: SessionOptions) => (opts.secureCookies ? '__Host-quire
 /** A key of its own for sessions, so a session can never pass as an access token or the other way round. */
 const sessionKey = (secret: Uint8Array): Uint8Array =>
   new Uint8Array(createHmac('sha256', secret).update('quire session cookie v1').digest());
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
 
