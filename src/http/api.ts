@@ -8,6 +8,7 @@ import type { User } from '../users/store.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { illegalNameReason, NameError, splitExtension } from '../wopi/names.ts';
 import { currentUser, requireUser, type SessionOptions } from './session.ts';
+import { discardUnreadBody } from './unread-body.ts';
 
 /**
  * The JSON API behind Quire's web page (the page uses nothing else): list, upload, create from a template,
@@ -132,7 +133,7 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
       if (request.headers['sec-fetch-site'] === 'cross-site') throw new ClientError(403, 'cross-site request refused');
     });
     api.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-      if (!request.raw.readableEnded) request.raw.resume();
+      discardUnreadBody(request, reply);
       let status = 500;
       let message = 'internal server error';
       if (err instanceof ClientError) [status, message] = [err.status, err.message];
@@ -141,7 +142,6 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
       else if (typeof err.statusCode === 'number' && err.statusCode < 500)
         [status, message] = [err.statusCode, err.message];
       else request.log.error({ err }, 'api request failed');
-      if (status === 413) reply.header('Connection', 'close');
       return reply
         .code(status)
         .type('application/json; charset=utf-8')

@@ -7,6 +7,7 @@ import { badRequest, notImplemented, unauthorized, WopiError } from '../wopi/err
 import { H } from '../wopi/headers.ts';
 import { NameError } from '../wopi/names.ts';
 import { operations } from '../wopi/operations.ts';
+import { discardUnreadBody } from './unread-body.ts';
 
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string | string[] | undefined> }>;
 
@@ -87,20 +88,6 @@ async function checkProofOf(editor: Editor, publicUrl: string, request: Req, tok
 /** Header values must be printable ASCII; reasons may quote a user's name, so anything else is escaped. */
 const headerSafe = (value: string) =>
   value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
-/** Bodies up to this size are read and dropped when an operation answers without them; larger ones end the connection. */
-const MAX_DRAINED_BODY = 64 * 1024 * 1024;
-
-/**
- * An operation may answer without reading the body (a refusal before a large upload, Collabora's document sent with
- * RENAME_FILE). Left unread, it would stall the next request on the same keep-alive connection.
- */
-function discardUnreadBody(request: Req, reply: FastifyReply): void {
-  const raw = request.raw;
-  if (raw.readableEnded || raw.destroyed) return;
-  if (Number(request.headers['content-length'] ?? 0) > MAX_DRAINED_BODY) reply.header('Connection', 'close');
-  raw.resume();
-}
 
 function handler(host: WopiHost, editor: Editor, pick: (request: Req) => WopiOperation) {
   return async (request: Req, reply: FastifyReply) => {

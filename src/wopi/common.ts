@@ -46,8 +46,7 @@ export function parseSizeHeader(req: WopiRequest, name: string): number | undefi
   return Number(raw.trim());
 }
 
-const tooLarge = (max: number) =>
-  new WopiError(413, `body is larger than this host's limit of ${max} bytes`, { headers: { Connection: 'close' } });
+const tooLarge = (max: number) => new WopiError(413, `body is larger than this host's limit of ${max} bytes`);
 
 /**
  * Streams the request body into the blob store, refusing more than the configured maximum and, when the client
