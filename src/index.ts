@@ -12,6 +12,7 @@ export { importFile } from './files.ts';
 export { buildHttpApp } from './http/app.ts';
 export { Quire, type QuireOptions } from './quire.ts';
 export { FsBlobStore } from './storage/fs-blobs.ts';
+export { openPostgresStorage } from './storage/postgres/index.ts';
 export { openSqliteStorage } from './storage/sqlite/index.ts';
 export type * from './storage/types.ts';
 export { FileNotFoundError, NameTakenError } from './storage/types.ts';

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
@@ -9,6 +9,7 @@ import { Editor, type EditorSettings } from './discovery/editor.ts';
 import { importFile } from './files.ts';
 import { buildHttpApp, type HttpParts } from './http/app.ts';
 import type { SessionOptions } from './http/session.ts';
+import { openPostgresStorage } from './storage/postgres/index.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { FileRecord, Storage } from './storage/types.ts';
 import {
@@ -27,6 +28,12 @@ export interface QuireOptions {
   publicUrl?: string;
   /** Bring your own storage (catalog, locks, blobs); defaults to SQLite + files in `dataDir`. */
   storage?: Storage;
+  /**
+   * A PostgreSQL connection string (postgres://…): the catalog, locks and users live there instead of SQLite, so
+   * several instances can serve the same documents; the bytes stay in `dataDir/blobs`, which those instances must
+   * then share. Ignored when `storage` is given.
+   */
+  databaseUrl?: string;
   clock?: Clock;
   /** Token signing key; defaults to QUIRE_SECRET or `dataDir/secret.key`. */
   secret?: Uint8Array;
@@ -77,9 +84,15 @@ export class Quire {
   }
 
   static async create(options: QuireOptions): Promise<Quire> {
-    const storage = options.storage ?? (await openSqliteStorage(options.dataDir));
-    const clock = options.clock ?? systemClock;
+    // everything that can fail comes before storage is opened, so a failed start leaves no pool or handle open
+    await mkdir(options.dataDir, { recursive: true });
     const secret = options.secret ?? (await loadSigningSecret(options.dataDir));
+    const storage =
+      options.storage ??
+      (options.databaseUrl
+        ? await openPostgresStorage({ connectionString: options.databaseUrl, blobDir: join(options.dataDir, 'blobs') })
+        : await openSqliteStorage(options.dataDir));
+    const clock = options.clock ?? systemClock;
     const config: WopiConfig = {
       lockTtlMs: options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
       maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,

@@ -38,7 +38,7 @@ describe('opening a document in an editor, in a real browser', { skip: chromiumM
 
     await page.goto(`${host.url}/files/${fileId}/open?action=edit`);
     const frame = page.frameLocator('#editor_frame');
-    await frame.getByText('done').waitFor({ timeout: 20_000 });
+    await frame.getByText('done', { exact: true }).waitFor({ timeout: 20_000 });
     const steps = await frame.locator('#log li').allTextContents();
     assert.deepEqual(
       steps

@@ -77,7 +77,7 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
     // open it in the editor; the stand-in saves a new version over WOPI, then the user closes it
     await page.getByRole('link', { name: 'Edit Quarterly notes.docx' }).click();
     const frame = page.frameLocator('#editor_frame');
-    await frame.getByText('done').waitFor({ timeout: 20_000 });
+    await frame.getByText('done', { exact: true }).waitFor({ timeout: 20_000 });
     assert.ok((await frame.locator('#log').innerText()).includes('PutFile 200 version 2'));
     await Promise.all([page.waitForURL(`${host.url}/`), frame.locator('#close').click()]);
     await page.waitForSelector('body[data-ready="true"]');

@@ -12,18 +12,20 @@ const USAGE = `Usage: quire <command> [options]
 Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
-        [--ui-language en-US] [--trusted-user-header X-Remote-User]
+        [--ui-language en-US] [--trusted-user-header X-Remote-User] [--database URL]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
-  user add NAME [--display-name NAME] [--admin] [--data DIR]
+        --database postgres://… keeps files, versions, locks and users in PostgreSQL (blobs stay in DIR/blobs);
+        add, token and user add take it too, and must be given the same one.
+  user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]
         Add a user who can sign in to Quire's pages. The password is read from QUIRE_PASSWORD, else from standard
         input (first line), else asked for on the terminal.
-  add PATH [--name NAME] [--owner ID] [--data DIR] [--public-url URL]
+  add PATH [--name NAME] [--owner ID] [--data DIR] [--database URL] [--public-url URL]
         Import a file; prints {"id","name","wopiSrc"} as one JSON line.
-  token FILE_ID --user ID [--name DISPLAY] [--read-only] [--ttl 10h] [--data DIR]
+  token FILE_ID --user ID [--name DISPLAY] [--read-only] [--ttl 10h] [--data DIR] [--database URL]
         Mint an access token; prints {"access_token","access_token_ttl"} as one JSON line.
 
-Environment: QUIRE_DATA, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing key),
-QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER.`;
+Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing
+key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER.`;
 
 const FLAVOURS = ['onlyoffice', 'collabora', 'microsoft', 'generic'] as const;
 const PROOF_MODES = ['off', 'log', 'enforce'] as const;
@@ -40,6 +42,11 @@ class UsageError extends Error {}
 
 const env = process.env;
 const dataDirOf = (v: string | undefined) => resolve(v ?? env.QUIRE_DATA ?? 'quire-data');
+/** `{ databaseUrl }` for Quire.create when PostgreSQL is asked for, else nothing (the embedded SQLite store). */
+const databaseOf = (v: string | undefined) => {
+  const databaseUrl = v ?? env.QUIRE_DATABASE_URL;
+  return databaseUrl ? { databaseUrl } : {};
+};
 
 function integer(text: string, what: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, not ${JSON.stringify(text)}`);
@@ -51,6 +58,7 @@ async function serve(args: string[]): Promise<void> {
     args,
     options: {
       data: { type: 'string' },
+      database: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       'public-url': { type: 'string' },
@@ -75,6 +83,7 @@ async function serve(args: string[]): Promise<void> {
   const publicUrl = values['public-url'] ?? env.QUIRE_PUBLIC_URL;
   const quire = await Quire.create({
     dataDir,
+    ...databaseOf(values.database),
     ...(publicUrl && { publicUrl }),
     ...(values['max-upload'] && { maxUploadBytes: integer(values['max-upload'], '--max-upload') }),
     ...(values['lock-ttl'] && { lockTtlMs: parseDuration(values['lock-ttl']) }),
@@ -121,6 +130,7 @@ async function add(args: string[]): Promise<void> {
       name: { type: 'string' },
       owner: { type: 'string' },
       data: { type: 'string' },
+      database: { type: 'string' },
       'public-url': { type: 'string' },
     },
   });
@@ -130,7 +140,7 @@ async function add(args: string[]): Promise<void> {
   if (!info?.isFile()) throw new UsageError(`not a readable file: ${path}`);
   const dataDir = dataDirOf(values.data);
   const publicUrl = values['public-url'] ?? env.QUIRE_PUBLIC_URL ?? (await recordedPublicUrl(dataDir));
-  const quire = await Quire.create({ dataDir, ...(publicUrl && { publicUrl }) });
+  const quire = await Quire.create({ dataDir, ...databaseOf(values.database), ...(publicUrl && { publicUrl }) });
   try {
     const file = await quire.addFile({
       source: createReadStream(path),
@@ -153,12 +163,13 @@ async function token(args: string[]): Promise<void> {
       'read-only': { type: 'boolean' },
       ttl: { type: 'string' },
       data: { type: 'string' },
+      database: { type: 'string' },
     },
   });
   const [fileId] = positionals;
   if (!fileId || positionals.length > 1) throw new UsageError('quire token takes exactly one FILE_ID');
   if (!values.user) throw new UsageError('quire token needs --user ID');
-  const quire = await Quire.create({ dataDir: dataDirOf(values.data) });
+  const quire = await Quire.create({ dataDir: dataDirOf(values.data), ...databaseOf(values.database) });
   try {
     if (!(await quire.host.storage.catalog.getFile(fileId))) throw new UsageError(`no file with id ${fileId}`);
     const minted = await quire.mintToken({
@@ -195,15 +206,22 @@ async function readPassword(): Promise<string> {
 
 async function user(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'add') throw new UsageError('usage: quire user add NAME [--display-name NAME] [--admin] [--data DIR]');
+  if (sub !== 'add') {
+    throw new UsageError('usage: quire user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]');
+  }
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { 'display-name': { type: 'string' }, admin: { type: 'boolean' }, data: { type: 'string' } },
+    options: {
+      'display-name': { type: 'string' },
+      admin: { type: 'boolean' },
+      data: { type: 'string' },
+      database: { type: 'string' },
+    },
   });
   const [name] = positionals;
   if (!name || positionals.length > 1) throw new UsageError('quire user add takes exactly one NAME');
-  const quire = await Quire.create({ dataDir: dataDirOf(values.data) });
+  const quire = await Quire.create({ dataDir: dataDirOf(values.data), ...databaseOf(values.database) });
   try {
     const users = quire.host.storage.users;
     if (!users) throw new UsageError('this storage has no user store');

@@ -1,21 +1,74 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import pg from 'pg';
 import { ALL_PERMISSIONS, type Permissions } from '../../src/auth/tokens.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { Quire, type QuireOptions } from '../../src/quire.ts';
+import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import type { User } from '../../src/users/store.ts';
 
+/** The PostgreSQL database the tests use; each store gets its own schema there, dropped when the store closes. */
+export const TEST_DATABASE_URL = process.env.QUIRE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Why the test database does not answer, or null when it does (asked once per test process, briefly). */
+async function whyPostgresUnreachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message || err.name : String(err);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const postgresProblem = await whyPostgresUnreachable();
+// CI sets this so the PostgreSQL runs can never be skipped without anyone noticing.
+if (postgresProblem !== null && process.env.QUIRE_TEST_REQUIRE_POSTGRES === '1') {
+  throw new Error(`QUIRE_TEST_REQUIRE_POSTGRES=1 but ${TEST_DATABASE_URL} is unreachable: ${postgresProblem}`);
+}
+/** True when the PostgreSQL kind is in `storageKinds` (the test database answered). */
+export const postgresAvailable = postgresProblem === null;
+
+/** A fresh schema name for one store: quire_test_<hex>. */
+export const freshTestSchema = () => `quire_test_${randomBytes(6).toString('hex')}`;
+
+/** Opens PostgreSQL storage in a fresh schema of the test database (blobs under `dataDir`); close() drops it. */
+export async function openTestPostgresStorage(dataDir: string, schema = freshTestSchema()): Promise<Storage> {
+  const storage = await openPostgresStorage({
+    connectionString: TEST_DATABASE_URL,
+    schema,
+    blobDir: join(dataDir, 'blobs'),
+    maxConnections: 4,
+  });
+  return {
+    ...storage,
+    async close() {
+      try {
+        await storage.catalog.pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      } finally {
+        await storage.close();
+      }
+    },
+  };
+}
+
 /**
  * The storage implementations every protocol test runs against. Each entry opens a fresh, empty store.
- * (PostgreSQL joins this list when it exists.)
+ * PostgreSQL is included when its test database (QUIRE_TEST_DATABASE_URL) is reachable.
  */
 export const storageKinds: Array<{ name: string; open(dataDir: string): Promise<Storage> }> = [
   { name: 'sqlite', open: (dir) => openSqliteStorage(dir) },
+  ...(postgresAvailable ? [{ name: 'postgres', open: (dir: string) => openTestPostgresStorage(dir) }] : []),
 ];
 
 export interface TestHost {

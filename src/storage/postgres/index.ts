@@ -1,0 +1,76 @@
+import pg from 'pg';
+import { PgUserStore } from '../../users/pg-users.ts';
+import { FsBlobStore } from '../fs-blobs.ts';
+import type { Storage } from '../types.ts';
+import { inTransaction, PgCatalog, schemaIdentifier } from './catalog.ts';
+
+export { PgCatalog } from './catalog.ts';
+
+export interface PostgresStorageOptions {
+  /** postgres://user:password@host:5432/database (libpq-style parameters as `pg` reads them). */
+  connectionString: string;
+  /**
+   * Where the tables live; created when missing. Default: the first schema of the connection's search_path (set it
+   * in the URL with `?options=-c%20search_path%3Dquire`), which is `public` unless configured otherwise.
+   */
+  schema?: string;
+  /**
+   * Where the bytes live (content-addressed files). PostgreSQL holds only the catalog, locks and users: several
+   * instances sharing one database must also share this directory (the same shared filesystem, NFS or the like),
+   * or one instance will hold a version whose bytes another cannot read.
+   */
+  blobDir: string;
+  /** Connections this instance may hold at once. Default 10. */
+  maxConnections?: number;
+}
+
+export type PostgresStorage = Storage & { catalog: PgCatalog; locks: PgCatalog; users: PgUserStore };
+
+/**
+ * Catalog, locks and users in PostgreSQL (for several Quire instances behind one address), bytes in `blobDir`.
+ * Creates the schema and its tables when missing.
+ */
+export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle connection the server drops (restart, failover) is reported here; the pool discards it and the next
+  // query connects afresh, so this must not crash the process.
+  pool.on('error', () => {});
+  try {
+    const schema = options.schema ?? (await searchPathSchema(pool));
+    const ident = schemaIdentifier(schema);
+    const catalog = new PgCatalog(pool, schema);
+    const users = new PgUserStore(pool, ident, () => Date.now());
+    await inTransaction(pool, async (c) => {
+      // Instances starting together would race on CREATE … IF NOT EXISTS; this lock lines them up.
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`quire:schema:${schema}`]);
+      const { rowCount } = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      // Only when missing: CREATE SCHEMA needs a privilege that using an existing one does not.
+      if (!rowCount) await c.query(`CREATE SCHEMA ${ident}`);
+      await catalog.init(c);
+      await users.init(c);
+    });
+    const blobs = await new FsBlobStore(options.blobDir).init();
+    return { catalog, locks: catalog, blobs, users, close: () => catalog.close() };
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+}
+
+/** The first named schema on the connection's search_path ("$user" skipped), or `public`. */
+async function searchPathSchema(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ path: string }>("SELECT current_setting('search_path') AS path");
+  for (const raw of (rows[0]?.path ?? '').split(',')) {
+    const entry = raw.trim();
+    if (entry === '' || entry === '"$user"' || entry === '$user') continue;
+    // as PostgreSQL reads it: quoted keeps its case, unquoted folds to lower case
+    return entry.startsWith('"') && entry.endsWith('"')
+      ? entry.slice(1, -1).replaceAll('""', '"')
+      : entry.toLowerCase();
+  }
+  return 'public';
+}
