@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { nameKey } from '../sqlite/catalog.ts';
+import { nameKey } from '../name-key.ts';
 import {
   type Catalog,
   type CreatedFile,

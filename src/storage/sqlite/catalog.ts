@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { nameKey } from '../name-key.ts';
 import {
   type Catalog,
   type CreatedFile,
@@ -121,9 +122,6 @@ const toVersion = (r: VersionRow): VersionRecord => ({
   ...(r.file_conversion !== null && { fileConversion: flag(r.file_conversion) }),
   source: r.source as VersionSource,
 });
-
-/** Names compare without case and Unicode-normalized, as the file systems documents end up on do. */
-export const nameKey = (name: string) => name.normalize('NFC').toLowerCase();
 
 // hex: URL-safe, and never starts with "-" (so a CLI never mistakes an id for a flag)
 const newFileId = () => randomBytes(12).toString('hex');
