@@ -1,13 +1,16 @@
 /**
- * Does the server's memory stay flat as bodies grow? Runs `quire serve` as a child process, PutFiles and GetFiles
- * a small body (the baseline) and then a large one (1 GiB by default; BENCH_MB overrides), and prints the server's
- * peak RSS (VmHWM) after each, with the ratio large/baseline. Flat means a ratio near 1.
+ * Does the server's memory stay flat as bodies grow, and how close does a save come to the disk's own speed?
+ * Runs `quire serve` as a child process, PutFiles and GetFiles a small body (the baseline) and then a large one
+ * (1 GiB by default; BENCH_MB overrides), and prints the server's peak RSS (VmHWM) after each, with the ratio
+ * large/baseline (flat ≈ 1). It also writes the same number of bytes straight to a file with fsync in this process,
+ * and prints PutFile's throughput as a ratio of that (the network, hashing and the catalog are the difference).
  *
  *   node --import tsx bench/upload-memory.ts
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,6 +79,18 @@ function get(url: string): Promise<string> {
   });
 }
 
+/** The same bytes written to a local file and fsynced, in this process: what the disk allows. */
+async function rawDiskWrite(path: string, mb: number): Promise<number> {
+  const started = performance.now();
+  const fh = await open(path, 'w');
+  for (let i = 0; i < mb; i++) await fh.write(chunk);
+  await fh.sync();
+  await fh.close();
+  const seconds = (performance.now() - started) / 1000;
+  rmSync(path);
+  return mb / seconds;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'quire-bench-'));
 const port = await freePort();
 const server = spawn(process.execPath, [bin, 'serve', '--data', dir, '--port', String(port), '--log-level', 'warn'], {
@@ -118,6 +133,7 @@ try {
       getMBs: mb / seconds(t1, t2),
     };
   };
+  const diskMBs = await rawDiskWrite(join(dir, 'raw-baseline.bin'), LARGE_MB);
   const small = await measure(BASELINE_MB);
   const large = await measure(LARGE_MB);
   for (const r of [small, large]) {
@@ -128,6 +144,9 @@ try {
   }
   const ratio = large.peakRss / small.peakRss;
   console.log(`peak RSS ratio, ${LARGE_MB} MB body / ${BASELINE_MB} MB body: ${ratio.toFixed(2)} (flat ≈ 1)`);
+  console.log(
+    `PutFile throughput / raw disk write with fsync (${diskMBs.toFixed(0)} MB/s): ${(large.putMBs / diskMBs).toFixed(2)}`,
+  );
 } finally {
   server.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
