@@ -3,7 +3,7 @@ import { ClientError } from '../errors.ts';
 import { deleteDocument, importFile, renameDocument, restoreVersion } from '../files.ts';
 import type { FileState, VersionRecord } from '../storage/types.ts';
 import { limitBytes, TooLargeError } from '../streams.ts';
-import { openTemplate, TEMPLATES, type TemplateKind } from '../templates.ts';
+import { isTemplateKind, openTemplate, TEMPLATES, templateFor } from '../templates.ts';
 import type { User } from '../users/store.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { illegalNameReason, NameError, splitExtension } from '../wopi/names.ts';
@@ -180,17 +180,17 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
     api.post('/api/files/new', async (request, reply) => {
       const user = await me(request);
       const body = await readJson(request);
-      const template = TEMPLATES.find((t) => t.kind === body.kind);
-      if (!template) {
+      if (!isTemplateKind(body.kind)) {
         throw new ClientError(400, `"kind" must be one of ${TEMPLATES.map((t) => t.kind).join(', ')}`);
       }
+      const template = templateFor(body.kind);
       const base =
         typeof body.name === 'string' && body.name.trim() ? body.name.trim() : `New ${template.label.toLowerCase()}`;
       const baseReason = illegalNameReason(base);
       if (baseReason) throw new ClientError(400, `invalid name: ${baseReason}`);
       const name = base.toLowerCase().endsWith(template.ext) ? base : base + template.ext;
       const file = await importFile(storage, clock, {
-        source: openTemplate(template.kind as TemplateKind),
+        source: openTemplate(template.kind),
         name,
         ownerId: user.id,
       });
