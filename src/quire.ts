@@ -45,6 +45,8 @@ export interface QuireOptions {
   /** Sign in whoever a single-sign-on proxy names in this header (e.g. X-Remote-User). Only behind such a proxy. */
   trustedUserHeader?: string;
   logger?: FastifyServerOptions['logger'];
+  /** Serve Prometheus metrics at /metrics (WOPI requests by operation and status, durations, process). */
+  metrics?: boolean;
 }
 
 class PublicUrls implements HostUrls {
@@ -76,11 +78,11 @@ export class Quire {
     private readonly urls: PublicUrls,
     private readonly explicitPublicUrl: boolean,
     private readonly dataDir: string,
-    logger: FastifyServerOptions['logger'],
+    httpOptions: { logger?: FastifyServerOptions['logger']; metrics?: boolean },
   ) {
     this.host = parts.host;
     this.editor = parts.editor;
-    this.app = buildHttpApp(parts, { logger });
+    this.app = buildHttpApp(parts, httpOptions);
   }
 
   static async create(options: QuireOptions): Promise<Quire> {
@@ -120,7 +122,7 @@ export class Quire {
       urls,
       options.publicUrl !== undefined,
       options.dataDir,
-      options.logger,
+      { logger: options.logger, metrics: options.metrics === true },
     );
   }
 

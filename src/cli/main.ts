@@ -12,7 +12,7 @@ const USAGE = `Usage: quire <command> [options]
 Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
-        [--ui-language en-US] [--trusted-user-header X-Remote-User] [--database URL]
+        [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
         --database postgres://… keeps files, versions, locks and users in PostgreSQL (blobs stay in DIR/blobs);
         add, token and user add take it too, and must be given the same one.
@@ -25,7 +25,7 @@ Commands:
         Mint an access token; prints {"access_token","access_token_ttl"} as one JSON line.
 
 Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing
-key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER.`;
+key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER, QUIRE_METRICS=1.`;
 
 const FLAVOURS = ['onlyoffice', 'collabora', 'microsoft', 'generic'] as const;
 const PROOF_MODES = ['off', 'log', 'enforce'] as const;
@@ -70,6 +70,7 @@ async function serve(args: string[]): Promise<void> {
       'proof-keys': { type: 'string' },
       'ui-language': { type: 'string' },
       'trusted-user-header': { type: 'string' },
+      metrics: { type: 'boolean' },
     },
   });
   const editorUrl = values.editor ?? env.QUIRE_EDITOR_URL;
@@ -95,6 +96,7 @@ async function serve(args: string[]): Promise<void> {
       ...(uiLanguage && { uiLanguage }),
     },
     ...(trustedUserHeader && { trustedUserHeader }),
+    metrics: values.metrics === true || env.QUIRE_METRICS === '1',
   });
   const url = await quire.listen(port, hostname);
   const bound = quire.app.server.address();

@@ -3,6 +3,7 @@ import type { Editor } from '../discovery/editor.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { registerApi } from './api.ts';
 import { registerHostPage } from './host-page.ts';
+import { registerMetrics } from './metrics.ts';
 import { registerPages } from './pages.ts';
 import { registerSessionRoutes, type SessionOptions } from './session.ts';
 import { registerStatic } from './static.ts';
@@ -20,7 +21,7 @@ export interface HttpParts {
 
 export function buildHttpApp(
   { host, editor, sessions }: HttpParts,
-  options: { logger?: FastifyServerOptions['logger'] } = {},
+  options: { logger?: FastifyServerOptions['logger']; metrics?: boolean } = {},
 ): FastifyInstance {
   const app = Fastify({
     logger: options.logger ?? false,
@@ -40,6 +41,7 @@ export function buildHttpApp(
       .type('application/json; charset=utf-8')
       .send(JSON.stringify({ error: status === 500 ? 'internal server error' : err.message }));
   });
+  if (options.metrics) registerMetrics(app);
   registerWopiRoutes(app, host, editor);
   app.get('/healthz', async () => ({ ok: true }));
   if (sessions) {
