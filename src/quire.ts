@@ -117,13 +117,10 @@ export class Quire {
       secureCookies: urls.publicUrl.startsWith('https:'),
       ...(options.trustedUserHeader && { trustedUserHeader: options.trustedUserHeader }),
     };
-    return new Quire(
-      { host, editor, sessions },
-      urls,
-      options.publicUrl !== undefined,
-      options.dataDir,
-      { logger: options.logger, metrics: options.metrics === true },
-    );
+    return new Quire({ host, editor, sessions }, urls, options.publicUrl !== undefined, options.dataDir, {
+      logger: options.logger,
+      metrics: options.metrics === true,
+    });
   }
 
   get publicUrl(): string {
