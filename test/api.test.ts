@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { User } from '../src/users/store.ts';
-import { signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
+import { type ReadResponse, readResponse, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
 import { closeHost, pieces, rawPost } from './helpers/put-helpers.ts';
 
 const MINUTE = 60_000;
@@ -15,15 +15,7 @@ const EVIL_ORIGIN = 'http://evil.example';
 const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface ApiResponse {
-  status: number;
-  headers: Headers;
-  bytes: Buffer;
-  text: string;
-  /** The body parsed as JSON, or undefined when it is not JSON. */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields directly and assert on them
-  json: any;
-}
+type ApiResponse = ReadResponse;
 
 interface ApiRequest {
   method?: string;
@@ -49,15 +41,7 @@ async function call(host: TestHost, path: string, req: ApiRequest = {}): Promise
     redirect: 'manual',
     ...(body !== undefined && { body }),
   });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const text = bytes.toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, bytes, text, json };
+  return readResponse(res);
 }
 
 /** Uploads `bytes` as `name` (POST /api/files?name=…). */

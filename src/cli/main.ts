@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, parseDuration, READ_ONLY } from '../auth/tokens.ts';
-import { Quire, recordedPublicUrl } from '../quire.ts';
+import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
 import { InvalidUserInputError, UserExistsError } from '../users/store.ts';
 import { NameError } from '../wopi/names.ts';
 
@@ -51,6 +51,16 @@ const databaseOf = (v: string | undefined) => {
 function integer(text: string, what: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, not ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** Runs a one-shot command against the store, closing it however the command ends. */
+async function withQuire(options: QuireOptions, work: (quire: Quire) => Promise<void>): Promise<void> {
+  const quire = await Quire.create(options);
+  try {
+    await work(quire);
+  } finally {
+    await quire.close();
+  }
 }
 
 async function serve(args: string[]): Promise<void> {
@@ -142,17 +152,14 @@ async function add(args: string[]): Promise<void> {
   if (!info?.isFile()) throw new UsageError(`not a readable file: ${path}`);
   const dataDir = dataDirOf(values.data);
   const publicUrl = values['public-url'] ?? env.QUIRE_PUBLIC_URL ?? (await recordedPublicUrl(dataDir));
-  const quire = await Quire.create({ dataDir, ...databaseOf(values.database), ...(publicUrl && { publicUrl }) });
-  try {
+  await withQuire({ dataDir, ...databaseOf(values.database), ...(publicUrl && { publicUrl }) }, async (quire) => {
     const file = await quire.addFile({
       source: createReadStream(path),
       name: values.name ?? basename(path),
       ownerId: values.owner ?? 'admin',
     });
     console.log(JSON.stringify({ id: file.id, name: file.name, wopiSrc: quire.wopiSrc(file.id) }));
-  } finally {
-    await quire.close();
-  }
+  });
 }
 
 async function token(args: string[]): Promise<void> {
@@ -170,21 +177,19 @@ async function token(args: string[]): Promise<void> {
   });
   const [fileId] = positionals;
   if (!fileId || positionals.length > 1) throw new UsageError('quire token takes exactly one FILE_ID');
-  if (!values.user) throw new UsageError('quire token needs --user ID');
-  const quire = await Quire.create({ dataDir: dataDirOf(values.data), ...databaseOf(values.database) });
-  try {
+  const userId = values.user;
+  if (!userId) throw new UsageError('quire token needs --user ID');
+  await withQuire({ dataDir: dataDirOf(values.data), ...databaseOf(values.database) }, async (quire) => {
     if (!(await quire.host.storage.catalog.getFile(fileId))) throw new UsageError(`no file with id ${fileId}`);
     const minted = await quire.mintToken({
       fileId,
-      userId: values.user,
-      userName: values.name ?? values.user,
+      userId,
+      userName: values.name ?? userId,
       permissions: values['read-only'] ? READ_ONLY : ALL_PERMISSIONS,
       ttlMs: values.ttl ? parseDuration(values.ttl) : DEFAULT_TOKEN_TTL_MS,
     });
     console.log(JSON.stringify(minted));
-  } finally {
-    await quire.close();
-  }
+  });
 }
 
 async function readPassword(): Promise<string> {
@@ -223,8 +228,7 @@ async function user(args: string[]): Promise<void> {
   });
   const [name] = positionals;
   if (!name || positionals.length > 1) throw new UsageError('quire user add takes exactly one NAME');
-  const quire = await Quire.create({ dataDir: dataDirOf(values.data), ...databaseOf(values.database) });
-  try {
+  await withQuire({ dataDir: dataDirOf(values.data), ...databaseOf(values.database) }, async (quire) => {
     const users = quire.host.storage.users;
     if (!users) throw new UsageError('this storage has no user store');
     const created = await users.create({
@@ -241,9 +245,7 @@ async function user(args: string[]): Promise<void> {
         isAdmin: created.isAdmin,
       }),
     );
-  } finally {
-    await quire.close();
-  }
+  });
 }
 
 const commands: Record<string, (args: string[]) => Promise<void>> = { serve, add, token, user };

@@ -28,8 +28,7 @@ function headerOf(request: Req) {
   };
 }
 
-async function toWopiRequest(host: WopiHost, request: Req): Promise<WopiRequest> {
-  const token = accessToken(request);
+async function toWopiRequest(host: WopiHost, request: Req, token: string): Promise<WopiRequest> {
   let grant: WopiRequest['grant'];
   try {
     grant = await host.tokens.verify(token);
@@ -92,8 +91,9 @@ const headerSafe = (value: string) =>
 function handler(host: WopiHost, editor: Editor, pick: (request: Req) => WopiOperation) {
   return async (request: Req, reply: FastifyReply) => {
     try {
-      const req = await toWopiRequest(host, request);
-      await checkProofOf(editor, host.urls.publicUrl, request, accessToken(request));
+      const token = accessToken(request);
+      const req = await toWopiRequest(host, request, token);
+      await checkProofOf(editor, host.urls.publicUrl, request, token);
       const result = await pick(request)(host, req);
       discardUnreadBody(request, reply);
       return send(reply, result);

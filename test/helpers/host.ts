@@ -130,14 +130,30 @@ export async function startHost(
   return host;
 }
 
-export interface WopiResponse {
+/** A response read in full: status, headers, and the body as bytes, text and (when it is JSON) parsed. */
+export interface ReadResponse {
   status: number;
   headers: Headers;
   /** The body as text. */
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields directly and assert on them
   json: any;
   bytes: Buffer;
+}
+
+export type WopiResponse = ReadResponse;
+
+export async function readResponse(res: Response): Promise<ReadResponse> {
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json, bytes };
 }
 
 /** Plain fetch against the WOPI endpoints of one file, so tests read like the requests editors send. */
@@ -158,16 +174,7 @@ export class WopiClient {
     headers: Record<string, string> = {},
     body?: string | Uint8Array,
   ): Promise<WopiResponse> {
-    const res = await fetch(this.fileUrl(suffix), { method, headers, ...(body !== undefined && { body }) });
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const text = bytes.toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json, bytes };
+    return readResponse(await fetch(this.fileUrl(suffix), { method, headers, ...(body !== undefined && { body }) }));
   }
 
   checkFileInfo(headers: Record<string, string> = {}) {

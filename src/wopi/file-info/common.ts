@@ -4,6 +4,16 @@ import { itemVersion, lastModifiedTime } from '../common.ts';
 import type { WopiHost } from '../context.ts';
 import { MAX_NAME_LENGTH, splitExtension } from '../names.ts';
 
+/**
+ * Quire's host page answers UI_Close, UI_Edit and UI_FileVersions itself; editors that honour these flags send the
+ * message instead of navigating away.
+ */
+export const HOST_PAGE_MESSAGES = {
+  ClosePostMessage: true,
+  EditModePostMessage: true,
+  FileVersionPostMessage: true,
+} as const;
+
 export interface FileInfoInput {
   host: WopiHost;
   state: FileState;

@@ -1,12 +1,10 @@
-import { commonFileInfo, type FileInfoInput } from './common.ts';
+import { commonFileInfo, type FileInfoInput, HOST_PAGE_MESSAGES } from './common.ts';
 
 /** Microsoft 365 for the web: its required properties, and what Quire does not offer said explicitly. */
 export function microsoftFileInfo(input: FileInfoInput) {
   return {
     ...commonFileInfo(input),
-    ClosePostMessage: true,
-    EditModePostMessage: true,
-    FileVersionPostMessage: true,
+    ...HOST_PAGE_MESSAGES,
     SupportsCobalt: false,
     SupportsFolders: false,
     SupportsContainers: false,

@@ -1,12 +1,9 @@
-import { commonFileInfo, type FileInfoInput } from './common.ts';
+import { commonFileInfo, type FileInfoInput, HOST_PAGE_MESSAGES } from './common.ts';
 
 /** ONLYOFFICE Docs: the properties of its CheckFileInfo page that Quire can honour. */
 export function onlyofficeFileInfo(input: FileInfoInput) {
   return {
     ...commonFileInfo(input),
-    // the host page handles these messages (UI_Close, UI_Edit, UI_FileVersions)
-    ClosePostMessage: true,
-    EditModePostMessage: true,
-    FileVersionPostMessage: true,
+    ...HOST_PAGE_MESSAGES,
   };
 }
