@@ -12,7 +12,10 @@ const MAX_DRAINED_BODY = 64 * 1024 * 1024;
 export function discardUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
   const raw = request.raw;
   if (raw.readableEnded || raw.destroyed) return;
-  const declared = request.headers['content-length'];
-  if (declared === undefined || Number(declared) > MAX_DRAINED_BODY) reply.header('Connection', 'close');
+  // HTTP/1.1: a request has a body only when it says so, by length or by chunked transfer
+  const chunked = request.headers['transfer-encoding'] !== undefined;
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (!chunked && !(declared > 0)) return;
+  if (chunked || declared > MAX_DRAINED_BODY) reply.header('Connection', 'close');
   raw.resume();
 }

@@ -113,7 +113,7 @@
                       if (!name || name === f.name) return;
                       await run(async () => {
                         const renamed = await api('POST', `/api/files/${encodeURIComponent(f.id)}/rename`, { name });
-                        say(`Renamed to ${renamed.name}.`);
+                        return `Renamed to ${renamed.name}.`;
                       });
                     },
                   }),
@@ -126,7 +126,7 @@
                       if (!(await confirmDialog(`Delete ${f.name}?`))) return;
                       await run(async () => {
                         await api('DELETE', `/api/files/${encodeURIComponent(f.id)}`);
-                        say(`Deleted ${f.name}.`);
+                        return `Deleted ${f.name}.`;
                       });
                     },
                   }),
@@ -137,13 +137,18 @@
     );
   }
 
+  // Performs an action, refreshes what is shown, then reports: the message always describes the page as it now is.
   async function run(action) {
+    let note;
+    let isError = false;
     try {
-      await action();
+      note = await action();
     } catch (err) {
-      say(err.message, true);
+      note = err.message;
+      isError = true;
     }
     await refresh();
+    if (note) say(note, isError);
   }
 
   function upload(file) {
@@ -190,7 +195,7 @@
       button.addEventListener('click', () =>
         run(async () => {
           const file = await api('POST', '/api/files/new', { kind: button.dataset.new });
-          say(`Created ${file.name}.`);
+          return `Created ${file.name}.`;
         }),
       );
     }
@@ -258,18 +263,14 @@
                     class: 'link',
                     text: 'Restore',
                     'aria-label': `Restore version ${v.version}`,
-                    onclick: async () => {
-                      try {
+                    onclick: () =>
+                      run(async () => {
                         const file = await api(
                           'POST',
                           `/api/files/${encodeURIComponent(id)}/versions/${v.version}/restore`,
                         );
-                        say(`Version ${v.version} restored as version ${file.version}.`);
-                      } catch (err) {
-                        say(err.message, true);
-                      }
-                      await renderVersions();
-                    },
+                        return `Version ${v.version} restored as version ${file.version}.`;
+                      }),
                   }),
             ),
           ),
