@@ -7,8 +7,10 @@ export {
   READ_ONLY,
   TokenService,
 } from './auth/tokens.ts';
-export { type Clock, ManualClock, systemClock } from './clock.ts';
-export { importFile } from './files.ts';
+export { type Clock, ManualClock, systemClock } from './core/clock.ts';
+export { QuireError } from './core/errors.ts';
+export { FLAVOURS, type Flavour } from './discovery/flavour.ts';
+export { importFile } from './documents/documents.ts';
 export { buildHttpApp } from './http/app.ts';
 export { Quire, type QuireOptions } from './quire.ts';
 export { FsBlobStore } from './storage/fs-blobs.ts';
@@ -16,7 +18,6 @@ export { openPostgresStorage } from './storage/postgres/index.ts';
 export { openSqliteStorage } from './storage/sqlite/index.ts';
 export type * from './storage/types.ts';
 export { FileNotFoundError, NameTakenError } from './storage/types.ts';
-export type { WopiConfig, WopiHost, WopiRequest, WopiResult } from './wopi/context.ts';
-export { WopiError } from './wopi/errors.ts';
+export type { WopiConfig, WopiHost, WopiOperation, WopiRequest, WopiResult } from './wopi/context.ts';
 export { H as WopiHeaders } from './wopi/headers.ts';
-export { operations } from './wopi/operations.ts';
+export { operationFor } from './wopi/operations.ts';

@@ -4,18 +4,17 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadSigningSecret } from './auth/secret.ts';
 import { ALL_PERMISSIONS, type MintedToken, type Permissions, TokenService } from './auth/tokens.ts';
-import { type Clock, systemClock } from './clock.ts';
-import { Editor, type EditorSettings } from './discovery/editor.ts';
-import { importFile } from './files.ts';
-import { buildHttpApp, type HttpParts } from './http/app.ts';
-import type { SessionOptions } from './http/session.ts';
+import { type Clock, systemClock } from './core/clock.ts';
+import { Editor, type EditorSettings, type HostPageAction } from './discovery/editor.ts';
+import { importFile } from './documents/documents.ts';
+import { buildHttpApp } from './http/app.ts';
 import { openPostgresStorage } from './storage/postgres/index.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { FileRecord, Storage } from './storage/types.ts';
+import { registerWeb, type SessionOptions } from './web/index.ts';
 import {
   DEFAULT_LOCK_TTL_MS,
   DEFAULT_MAX_UPLOAD_BYTES,
-  type HostPageAction,
   type HostUrls,
   type WopiConfig,
   type WopiHost,
@@ -74,7 +73,7 @@ export class Quire {
   readonly editor: Editor;
 
   private constructor(
-    parts: HttpParts,
+    parts: { host: WopiHost; editor: Editor; sessions: SessionOptions | undefined },
     private readonly urls: PublicUrls,
     private readonly explicitPublicUrl: boolean,
     private readonly dataDir: string,
@@ -82,7 +81,9 @@ export class Quire {
   ) {
     this.host = parts.host;
     this.editor = parts.editor;
-    this.app = buildHttpApp(parts, httpOptions);
+    this.app = buildHttpApp(parts.host, parts.editor, httpOptions);
+    // Without sign-in (an embedding app signs people in) only the WOPI endpoints are served.
+    if (parts.sessions) registerWeb(this.app, { host: parts.host, editor: parts.editor, sessions: parts.sessions });
   }
 
   static async create(options: QuireOptions): Promise<Quire> {
@@ -108,7 +109,7 @@ export class Quire {
       tokens: new TokenService(secret, clock),
       config,
       urls,
-      editor: () => editor.info(),
+      flavour: () => editor.flavour(),
     };
     const sessions: SessionOptions | undefined = storage.users && {
       users: storage.users,

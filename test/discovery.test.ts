@@ -143,7 +143,7 @@ describe('parseDiscovery', () => {
     assert.equal(d.actions.length, 1);
     assert.equal(d.action('docx', 'edit')?.urlsrc, 'http://10.0.0.5:8000/x/edit?');
     assert.equal(d.proofKey, undefined);
-    assert.equal(d.flavour, 'unknown');
+    assert.equal(d.flavour, 'generic');
     assert.deepEqual(d.origins, ['http://10.0.0.5:8000']);
   });
 

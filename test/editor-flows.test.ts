@@ -36,7 +36,7 @@ describe('Collabora Online: timestamps instead of locks', () => {
   });
 
   it('reads the flavour from discovery and answers CheckFileInfo with the Collabora properties', async () => {
-    assert.equal(host.quire.host.editor().flavour, 'collabora');
+    assert.equal(host.quire.host.flavour(), 'collabora');
     const id = await host.addFile('Notes.odt', 'v1', 'alice');
     const info = (await (await host.client(id)).checkFileInfo()).json;
     assert.equal(info.UserFriendlyName, 'Alice Example');
@@ -123,7 +123,7 @@ describe('ONLYOFFICE Docs: editing binary documents through conversion', () => {
   });
 
   it('answers CheckFileInfo with the ONLYOFFICE properties', async () => {
-    assert.equal(host.quire.host.editor().flavour, 'onlyoffice');
+    assert.equal(host.quire.host.flavour(), 'onlyoffice');
     const id = await host.addFile('Memo.docx', 'x');
     const info = (await (await host.client(id)).checkFileInfo()).json;
     assert.equal(info.ClosePostMessage, true);

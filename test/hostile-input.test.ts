@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALL_PERMISSIONS, TokenService } from '../src/auth/tokens.ts';
-import { illegalNameReason } from '../src/wopi/names.ts';
+import { illegalNameReason } from '../src/documents/names.ts';
 import { startHost, storageKinds, type TestHost, utf7, WopiClient, type WopiResponse } from './helpers/host.ts';
 import { listTree, waitFor } from './helpers/process-helpers.ts';
 

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  decodeNameHeader,
-  encodeNameHeader,
   illegalNameReason,
   MAX_NAME_LENGTH,
   makeLegalName,
   NameError,
   nonClobberingNames,
-} from '../src/wopi/names.ts';
+} from '../src/documents/names.ts';
+import { decodeNameHeader, encodeNameHeader } from '../src/wopi/name-header.ts';
 
 /** A small deterministic PRNG (mulberry32), so property loops are reproducible. */
 function prng(seed: number): () => number {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { openPostgresStorage, type PostgresStorage } from '../src/storage/postgres/index.ts';
 import { NameTakenError, type NewVersion } from '../src/storage/types.ts';
-import { nonClobberingNames } from '../src/wopi/names.ts';
+import { nonClobberingNames } from '../src/documents/names.ts';
 import { freshTestSchema, postgresAvailable, startHost, TEST_DATABASE_URL, type TestHost } from './helpers/host.ts';
 import { itemVersionOf, lockOf } from './helpers/misc-helpers.ts';
 import { runQuire, ServeProcess } from './helpers/process-helpers.ts';

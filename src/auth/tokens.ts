@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../core/clock.ts';
+import { QuireError } from '../core/errors.ts';
 
 export interface Permissions {
   write: boolean;
@@ -29,8 +30,12 @@ export interface MintedToken {
   access_token_ttl: number;
 }
 
-export class InvalidTokenError extends Error {
+/** A missing, forged, expired or foreign access token: 401. */
+export class InvalidTokenError extends QuireError {
   override name = 'InvalidTokenError';
+  constructor(reason: string) {
+    super(401, reason);
+  }
 }
 
 export const DEFAULT_TOKEN_TTL_MS = 10 * 60 * 60 * 1000;

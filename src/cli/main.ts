@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, parseDuration, READ_ONLY } from '../auth/tokens.ts';
 import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
 import { InvalidUserInputError, UserExistsError } from '../users/store.ts';
-import { NameError } from '../wopi/names.ts';
+import { NameError } from '../documents/names.ts';
 
 const USAGE = `Usage: quire <command> [options]
 

@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { Flavour } from './flavour.ts';
 
 /** The WOPI action names Quire uses; editors list others too (formsubmit, view_comment, getinfo, mobileView …). */
 export type ActionName = 'view' | 'edit' | 'editnew' | 'embedview' | 'convert' | (string & {});
@@ -30,13 +31,11 @@ export interface DiscoveryProofKey {
   exponent?: string;
 }
 
-export type DiscoveryFlavour = 'onlyoffice' | 'collabora' | 'microsoft' | 'unknown';
-
 export interface Discovery {
   actions: DiscoveryAction[];
   proofKey?: { current: DiscoveryProofKey; old?: DiscoveryProofKey };
   /** Guessed from the XML: urlsrc paths and hosts, app names. */
-  flavour: DiscoveryFlavour;
+  flavour: Flavour;
   /** Origins (scheme://host[:port]) of all urlsrc values: where the editor iframe lives. */
   origins: string[];
   /** Collabora's capabilities endpoint (its `Capabilities` app), when listed. */
@@ -174,7 +173,7 @@ function keyOf(value?: string, modulus?: string, exponent?: string): DiscoveryPr
   return { ...(value ? { value } : {}), ...(modulus ? { modulus } : {}), ...(exponent ? { exponent } : {}) };
 }
 
-function guessFlavour(actions: DiscoveryAction[]): DiscoveryFlavour {
+function guessFlavour(actions: DiscoveryAction[]): Flavour {
   const urls = actions.map((a) => a.urlsrc.toLowerCase());
   if (
     urls.some((u) => /\/(cool|loleaflet)\.html|\/loleaflet\//.test(u)) ||
@@ -185,7 +184,7 @@ function guessFlavour(actions: DiscoveryAction[]): DiscoveryFlavour {
   if (urls.some((u) => u.includes('/hosting/wopi/'))) return 'onlyoffice';
   // Microsoft 365 (officeapps.live.com) and on-premises Office Online Server (its .aspx frames).
   if (urls.some((u) => /officeapps(-df)?\.live\.com|\.aspx(\?|$)/.test(u))) return 'microsoft';
-  return 'unknown';
+  return 'generic';
 }
 
 function originsOf(actions: DiscoveryAction[]): string[] {

@@ -1,9 +1,12 @@
 import { checkProof, type ProofCheckInput } from '../auth/proof-keys.ts';
-import type { Clock } from '../clock.ts';
-import type { ClientFlavour, EditorInfo, HostPageAction } from '../wopi/context.ts';
+import type { Clock } from '../core/clock.ts';
 import { buildActionUrl } from './action-url.ts';
 import { DiscoveryClient } from './client.ts';
 import type { Discovery, DiscoveryAction } from './discovery.ts';
+import type { Flavour } from './flavour.ts';
+
+/** What a host page can open a file for: the editor actions Quire uses. */
+export type HostPageAction = 'view' | 'edit' | 'editnew';
 
 /** What to do with X-WOPI-Proof: ignore it, log failures, or refuse requests that fail (500, as WOPI says). */
 export type ProofMode = 'off' | 'log' | 'enforce';
@@ -12,7 +15,7 @@ export interface EditorSettings {
   /** The WOPI client's base URL; its discovery XML is at URL/hosting/discovery. */
   url?: string;
   /** Overrides the flavour read from discovery. */
-  flavour?: ClientFlavour;
+  flavour?: Flavour;
   proofKeys?: ProofMode;
   /** UI language for the editor (UI_LLCC), e.g. "en-US". */
   uiLanguage?: string;
@@ -59,9 +62,9 @@ export class Editor {
     return this.settings.proofKeys ?? 'enforce';
   }
 
-  info(): EditorInfo {
-    const found = this.discovery?.cached()?.flavour;
-    return { flavour: this.settings.flavour ?? (found && found !== 'unknown' ? found : 'generic') };
+  /** The configured flavour, else the one discovery shows, else 'generic'. */
+  flavour(): Flavour {
+    return this.settings.flavour ?? this.discovery?.cached()?.flavour ?? 'generic';
   }
 
   start(): void {

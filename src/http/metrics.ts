@@ -1,15 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { H } from '../wopi/headers.ts';
+import { operationName } from '../wopi/operations.ts';
 
-/** The WOPI operation a request asked for, as a bounded label: the override, or the GET the route stands for. */
+/** The WOPI operation a request asked for, as a bounded label, or 'none' for any other route. */
 function operationOf(request: FastifyRequest): string {
   const route = request.routeOptions.url ?? '';
   if (!route.startsWith('/wopi/')) return 'none';
-  if (request.method === 'GET') return route.endsWith('/contents') ? 'GET_FILE' : 'CHECK_FILE_INFO';
   const override = request.headers[H.override.toLowerCase()];
-  const value = typeof override === 'string' ? override.trim().toUpperCase() : '';
-  return /^[A-Z_]{1,32}$/.test(value) ? value : 'INVALID';
+  return operationName(
+    route.endsWith('/contents') ? 'contents' : 'file',
+    request.method,
+    typeof override === 'string' ? override : undefined,
+  );
 }
 
 /**

@@ -1,19 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidTokenError } from '../auth/tokens.ts';
+import { QuireError, unauthorized } from '../core/errors.ts';
 import type { Editor } from '../discovery/editor.ts';
-import { FileNotFoundError } from '../storage/types.ts';
-import type { WopiHost, WopiOperation, WopiRequest, WopiResult } from '../wopi/context.ts';
-import { badRequest, notImplemented, unauthorized, WopiError } from '../wopi/errors.ts';
+import type { WopiHost, WopiRequest, WopiResult } from '../wopi/context.ts';
 import { H } from '../wopi/headers.ts';
-import { NameError } from '../wopi/names.ts';
-import { operations } from '../wopi/operations.ts';
-import { discardUnreadBody } from './unread-body.ts';
+import { type Endpoint, operationFor } from '../wopi/operations.ts';
+import type { RouteKind } from './errors.ts';
 
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string | string[] | undefined> }>;
 
 function accessToken(request: Req): string {
   const q = request.query.access_token;
-  if (Array.isArray(q)) throw badRequest('access_token is given more than once');
+  if (Array.isArray(q)) throw new QuireError(400, 'access_token is given more than once');
   if (q) return q;
   const auth = request.headers.authorization;
   const bearer = auth?.match(/^Bearer\s+(\S+)$/i);
@@ -29,13 +26,7 @@ function headerOf(request: Req) {
 }
 
 async function toWopiRequest(host: WopiHost, request: Req, token: string): Promise<WopiRequest> {
-  let grant: WopiRequest['grant'];
-  try {
-    grant = await host.tokens.verify(token);
-  } catch (err) {
-    if (err instanceof InvalidTokenError) throw unauthorized(err.message);
-    throw err;
-  }
+  const grant = await host.tokens.verify(token);
   if (grant.fileId !== request.params.id) throw unauthorized('access token is for another file');
   const length = request.headers['content-length'];
   return {
@@ -52,14 +43,6 @@ function send(reply: FastifyReply, result: WopiResult): FastifyReply {
   if (result.stream) return reply.send(result.stream);
   if (result.json !== undefined) return reply.type('application/json; charset=utf-8').send(JSON.stringify(result.json));
   return reply.send('');
-}
-
-/** Protocol refusals become their status; storage's "no such file" becomes 404; anything else is a real 500. */
-function asWopiError(err: unknown): WopiError | null {
-  if (err instanceof WopiError) return err;
-  if (err instanceof FileNotFoundError) return new WopiError(404, 'file not found');
-  if (err instanceof NameError) return badRequest(err.message);
-  return null;
 }
 
 /**
@@ -81,44 +64,16 @@ async function checkProofOf(editor: Editor, publicUrl: string, request: Req, tok
     request.log.warn({ reason: verdict.reason }, 'WOPI proof check failed (proof keys: log)');
     return;
   }
-  throw new WopiError(500, `proof check failed: ${verdict.reason}`);
+  throw new QuireError(500, `proof check failed: ${verdict.reason}`);
 }
 
-/** Header values must be printable ASCII; reasons may quote a user's name, so anything else is escaped. */
-const headerSafe = (value: string) =>
-  value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
-function handler(host: WopiHost, editor: Editor, pick: (request: Req) => WopiOperation) {
+function handler(host: WopiHost, editor: Editor, endpoint: Endpoint) {
   return async (request: Req, reply: FastifyReply) => {
-    try {
-      const token = accessToken(request);
-      const req = await toWopiRequest(host, request, token);
-      await checkProofOf(editor, host.urls.publicUrl, request, token);
-      const result = await pick(request)(host, req);
-      discardUnreadBody(request, reply);
-      return send(reply, result);
-    } catch (err) {
-      discardUnreadBody(request, reply);
-      const wopiError = asWopiError(err);
-      if (!wopiError) throw err;
-      request.log.info({ status: wopiError.status, reason: wopiError.message }, 'wopi request refused');
-      const headers = { ...wopiError.headers, [H.serverError]: wopiError.message };
-      return reply
-        .code(wopiError.status)
-        .headers(Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, headerSafe(v)])))
-        .type('application/json; charset=utf-8')
-        .send(JSON.stringify({ error: wopiError.message, ...wopiError.body }));
-    }
-  };
-}
-
-function byOverride(table: Record<string, WopiOperation>) {
-  return (request: Req): WopiOperation => {
-    const raw = headerOf(request)(H.override);
-    if (!raw) throw badRequest(`${H.override} is required`);
-    const op = table[raw.trim().toUpperCase()];
-    if (!op) throw notImplemented(`${H.override}: ${raw} is not supported on this endpoint`);
-    return op;
+    const token = accessToken(request);
+    const req = await toWopiRequest(host, request, token);
+    await checkProofOf(editor, host.urls.publicUrl, request, token);
+    const operation = operationFor(endpoint, request.method, req.header(H.override));
+    return send(reply, await operation(host, req));
   };
 }
 
@@ -156,17 +111,12 @@ function registerCors(app: FastifyInstance, editor: Editor): void {
   });
 }
 
-/** The WOPI endpoints: thin mapping from routes and X-WOPI-Override values to the operations in wopi/. */
+/** The WOPI endpoints: a thin mapping from routes and X-WOPI-Override values to the operations in wopi/. */
 export function registerWopiRoutes(app: FastifyInstance, host: WopiHost, editor: Editor): void {
   registerCors(app, editor);
-  app.get(
-    '/wopi/files/:id',
-    handler(host, editor, () => operations.fileGet),
-  );
-  app.post('/wopi/files/:id', handler(host, editor, byOverride(operations.filePost)));
-  app.get(
-    '/wopi/files/:id/contents',
-    handler(host, editor, () => operations.contentsGet),
-  );
-  app.post('/wopi/files/:id/contents', handler(host, editor, byOverride(operations.contentsPost)));
+  const config: RouteKind = { wopi: true };
+  app.get('/wopi/files/:id', { config }, handler(host, editor, 'file'));
+  app.post('/wopi/files/:id', { config }, handler(host, editor, 'file'));
+  app.get('/wopi/files/:id/contents', { config }, handler(host, editor, 'contents'));
+  app.post('/wopi/files/:id/contents', { config }, handler(host, editor, 'contents'));
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { QuireError } from '../core/errors.ts';
 import type { UserStore } from '../users/store.ts';
 
 /**
@@ -158,13 +159,16 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export class FileNotFoundError extends Error {
+export class FileNotFoundError extends QuireError {
   override name = 'FileNotFoundError';
+  constructor(readonly fileId: string) {
+    super(404, 'file not found');
+  }
 }
 
-export class NameTakenError extends Error {
+export class NameTakenError extends QuireError {
   override name = 'NameTakenError';
   constructor(readonly takenName: string) {
-    super(`a file named ${JSON.stringify(takenName)} exists`);
+    super(409, `a file named ${JSON.stringify(takenName)} exists`);
   }
 }

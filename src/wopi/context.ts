@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Grant, TokenService } from '../auth/tokens.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../core/clock.ts';
+import type { HostPageAction } from '../discovery/editor.ts';
+import type { Flavour } from '../discovery/flavour.ts';
 import type { Storage } from '../storage/types.ts';
 
 /** One WOPI call, free of any web framework: what an operation may read. */
@@ -10,8 +12,8 @@ export interface WopiRequest {
   grant: Grant;
   /** Case-insensitive header lookup; undefined when absent. */
   header(name: string): string | undefined;
-  /** The request body, unread. */
-  body?: Readable;
+  /** The request body, unread (empty when the request has none). */
+  body: Readable;
   /** Content-Length when the client sent one. */
   contentLength?: number;
 }
@@ -33,9 +35,6 @@ export interface WopiConfig {
   brandName: string;
 }
 
-/** What a host page can open a file for: the editor actions Quire uses. */
-export type HostPageAction = 'view' | 'edit' | 'editnew';
-
 /** The URLs Quire hands out: where the WOPI endpoint of a file is, and where its host page is. */
 export interface HostUrls {
   publicUrl: string;
@@ -45,13 +44,6 @@ export interface HostUrls {
   historyPage(fileId: string): string;
 }
 
-/** Which WOPI client Quire serves: decides client-specific CheckFileInfo properties and save rules. */
-export type ClientFlavour = 'onlyoffice' | 'collabora' | 'microsoft' | 'generic';
-
-export interface EditorInfo {
-  flavour: ClientFlavour;
-}
-
 /** Everything an operation needs from the rest of Quire. */
 export interface WopiHost {
   storage: Storage;
@@ -59,8 +51,8 @@ export interface WopiHost {
   tokens: TokenService;
   config: WopiConfig;
   urls: HostUrls;
-  /** The editor as currently known (configured, or read from its discovery XML). */
-  editor(): EditorInfo;
+  /** The editor's flavour as currently known (configured, or read from its discovery XML). */
+  flavour(): Flavour;
 }
 
 export type WopiOperation = (host: WopiHost, req: WopiRequest) => Promise<WopiResult>;

@@ -1,5 +1,5 @@
-import { loadState } from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { loadState } from './file-state.ts';
 import { H } from './headers.ts';
 import { currentLockValue } from './lock-rules.ts';
 

@@ -1,30 +1,17 @@
+import { QuireError } from '../core/errors.ts';
 import type { FileState, LockRecord } from '../storage/types.ts';
-import { lockConflict } from './common.ts';
-import type { WopiRequest } from './context.ts';
-import { badRequest } from './errors.ts';
 import { H } from './headers.ts';
 
-/** Lock ids: opaque, up to 1024 printable ASCII characters (SupportsExtendedLockLength). */
-export const MAX_LOCK_LENGTH = 1024;
-const LOCK_CHARS = /^[\x20-\x7e]+$/;
-
-/** Reads a lock header that the operation requires. */
-export function requiredLock(req: WopiRequest, name: string = H.lock): string {
-  const value = optionalLock(req, name);
-  if (value === undefined) throw badRequest(`${name} is required and must not be empty`);
-  return value;
-}
-
-/** Reads a lock header that may be absent; a present one must still be well-formed. */
-export function optionalLock(req: WopiRequest, name: string = H.lock): string | undefined {
-  const value = req.header(name);
-  if (value === undefined || value === '') return undefined;
-  if (value.length > MAX_LOCK_LENGTH) throw badRequest(`${name} is longer than ${MAX_LOCK_LENGTH} characters`);
-  if (!LOCK_CHARS.test(value)) throw badRequest(`${name} must be printable ASCII`);
-  return value;
-}
+/** The lock rules of the spec pages, as guards that storage runs inside the transaction that makes a change. */
 
 export const currentLockValue = (lock: LockRecord | null) => lock?.value ?? '';
+
+/** 409 with the current lock ("" when unlocked), as every lock refusal must carry. */
+export function lockConflict(currentLock: string, reason: string): QuireError {
+  return new QuireError(409, reason, {
+    headers: { [H.lock]: currentLock, [H.lockFailureReason]: reason },
+  });
+}
 
 /**
  * For operations that change a file and may run while it is locked (RenameFile, PutRelativeFile's source check):
@@ -42,4 +29,9 @@ export function assertLockHolder(state: FileState, lock: string | undefined): vo
 /** For operations that act on a lock the caller says it holds (Unlock, RefreshLock, UnlockAndRelock). */
 export function assertHeld(current: LockRecord | null, held: string, mismatch = 'lock mismatch'): void {
   if (current?.value !== held) throw lockConflict(currentLockValue(current), current ? mismatch : 'file is not locked');
+}
+
+/** For changes that must wait until nobody holds the file (DeleteFile, an overwritten relative target). */
+export function assertUnlocked(state: FileState, reason = 'file is locked'): void {
+  if (state.lock) throw lockConflict(state.lock.value, reason);
 }

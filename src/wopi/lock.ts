@@ -1,7 +1,8 @@
-import { itemVersion, lockConflict, requirePermission } from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { itemVersion, requirePermission } from './file-state.ts';
 import { H } from './headers.ts';
-import { assertHeld, optionalLock, requiredLock } from './lock-rules.ts';
+import { assertHeld, lockConflict } from './lock-rules.ts';
+import { optionalLock, requiredLock } from './request-headers.ts';
 
 /**
  * Lock (X-WOPI-Override: LOCK), and UnlockAndRelock when X-WOPI-OldLock is present. Locking again with the lock

@@ -1,9 +1,10 @@
+import { badRequest, notImplemented } from '../core/errors.ts';
 import { checkFileInfo } from './check-file-info.ts';
 import type { WopiOperation } from './context.ts';
 import { deleteFile } from './delete-file.ts';
 import { getFile } from './get-file.ts';
 import { getLock } from './get-lock.ts';
-import { OVERRIDE } from './headers.ts';
+import { H, OVERRIDE } from './headers.ts';
 import { lock } from './lock.ts';
 import { putFile } from './put-file.ts';
 import { putRelativeFile } from './put-relative-file.ts';
@@ -12,12 +13,18 @@ import { refreshLock } from './refresh-lock.ts';
 import { renameFile } from './rename-file.ts';
 import { unlock } from './unlock.ts';
 
-/** Which operation each endpoint and X-WOPI-Override value means. */
-export const operations = {
-  /** GET /wopi/files/{id} */
-  fileGet: checkFileInfo,
-  /** POST /wopi/files/{id}, by X-WOPI-Override */
-  filePost: {
+/** The two WOPI endpoints of a file: /wopi/files/{id} and /wopi/files/{id}/contents. */
+export type Endpoint = 'file' | 'contents';
+
+/** The operation a GET means on each endpoint, by its WOPI name. */
+const GETS: Record<Endpoint, [string, WopiOperation]> = {
+  file: ['CHECK_FILE_INFO', checkFileInfo],
+  contents: ['GET_FILE', getFile],
+};
+
+/** The operations a POST selects with X-WOPI-Override, on each endpoint. */
+const POSTS: Record<Endpoint, Record<string, WopiOperation>> = {
+  file: {
     [OVERRIDE.lock]: lock,
     [OVERRIDE.getLock]: getLock,
     [OVERRIDE.refreshLock]: refreshLock,
@@ -26,9 +33,27 @@ export const operations = {
     [OVERRIDE.renameFile]: renameFile,
     [OVERRIDE.deleteFile]: deleteFile,
     [OVERRIDE.putUserInfo]: putUserInfo,
-  } as Record<string, WopiOperation>,
-  /** GET /wopi/files/{id}/contents */
-  contentsGet: getFile,
-  /** POST /wopi/files/{id}/contents, by X-WOPI-Override */
-  contentsPost: { [OVERRIDE.put]: putFile } as Record<string, WopiOperation>,
+  },
+  contents: { [OVERRIDE.put]: putFile },
 };
+
+const normalOverride = (raw: string | undefined) => raw?.trim().toUpperCase() ?? '';
+
+/**
+ * Which operation a request asks for. A POST without X-WOPI-Override is 400; an override this endpoint does not
+ * know is 501, as WOPI asks of hosts that do not implement an operation.
+ */
+export function operationFor(endpoint: Endpoint, method: string, override: string | undefined): WopiOperation {
+  if (method === 'GET') return GETS[endpoint][1];
+  if (!override) throw badRequest(`${H.override} is required`);
+  const op = POSTS[endpoint][normalOverride(override)];
+  if (!op) throw notImplemented(`${H.override}: ${override} is not supported on this endpoint`);
+  return op;
+}
+
+/** The operation's WOPI name, as a bounded label for logs and metrics ('INVALID' for anything unknown). */
+export function operationName(endpoint: Endpoint, method: string, override: string | undefined): string {
+  if (method === 'GET') return GETS[endpoint][0];
+  const name = normalOverride(override);
+  return name in POSTS[endpoint] ? name : 'INVALID';
+}

@@ -1,25 +1,17 @@
+import { QuireError } from '../core/errors.ts';
 import type { FileState } from '../storage/types.ts';
-import {
-  itemVersion,
-  lastModifiedTime,
-  loadState,
-  lockConflict,
-  parseSizeHeader,
-  receiveBody,
-  requirePermission,
-} from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
-import { badRequest, WopiError } from './errors.ts';
-import { H, SAVE_FLAG } from './headers.ts';
-import { assertLockHolder, optionalLock } from './lock-rules.ts';
-import { readSaveFlags, saveHeader } from './save-flags.ts';
+import { itemVersion, lastModifiedTime, loadState, receiveBody, requirePermission } from './file-state.ts';
+import { H } from './headers.ts';
+import { assertLockHolder, lockConflict } from './lock-rules.ts';
+import { editorTimestamp, optionalLock, saveFlags, sizeHeader } from './request-headers.ts';
 
 /**
  * Collabora's "document changed in storage" answer: a 409 whose body carries status 1010 (both spellings, for
  * current and older versions), so the editor asks the user instead of overwriting someone else's change.
  */
-function changedInStorage(): WopiError {
-  return new WopiError(409, 'file changed since the editor last read it', {
+function changedInStorage(): QuireError {
+  return new QuireError(409, 'file changed since the editor last read it', {
     headers: { [H.lock]: '', [H.lockFailureReason]: 'file changed since the timestamp the editor sent' },
     body: { COOLStatusCode: 1010, LOOLStatusCode: 1010 },
   });
@@ -41,25 +33,16 @@ export function assertPutAllowed(state: FileState, lock: string | undefined, tim
   }
 }
 
-/** X-COOL-WOPI-Timestamp / X-LOOL-WOPI-Timestamp as ms since epoch; ignored for Microsoft's stricter rules. */
-function editorTimestamp(host: WopiHost, req: WopiRequest): number | undefined {
-  if (host.editor().flavour === 'microsoft') return undefined;
-  const raw = saveHeader(req, SAVE_FLAG.timestamp);
-  if (raw === undefined || raw === '') return undefined;
-  const ms = Date.parse(raw);
-  if (Number.isNaN(ms)) throw badRequest(`timestamp header is not an ISO 8601 time: ${JSON.stringify(raw)}`);
-  return ms;
-}
-
 /** PutFile (POST …/contents, X-WOPI-Override: PUT): the body becomes the file's new version. */
 export async function putFile(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
   requirePermission(req, 'write', 'writing');
   const lock = optionalLock(req);
-  const timestamp = editorTimestamp(host, req);
+  // Microsoft's clients get the stricter rules: no timestamp exception
+  const timestamp = host.flavour() === 'microsoft' ? undefined : editorTimestamp(req);
   const guard = (state: FileState) => assertPutAllowed(state, lock, timestamp);
   // Refuse before reading a body that could not be stored; the same check runs again inside the commit.
   guard(await loadState(host, req));
-  const blob = await receiveBody(host, req, parseSizeHeader(req, H.size));
+  const blob = await receiveBody(host, req, sizeHeader(req, H.size));
   const editors = req.header(H.editors);
   const file = await host.storage.catalog.commitVersion(
     req.fileId,
@@ -67,7 +50,7 @@ export async function putFile(host: WopiHost, req: WopiRequest): Promise<WopiRes
       blob,
       authorId: req.grant.userId,
       ...(editors ? { editors } : {}),
-      flags: readSaveFlags(req),
+      flags: saveFlags(req),
       source: 'put',
     },
     host.clock.now(),

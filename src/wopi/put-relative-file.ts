@@ -1,19 +1,13 @@
+import { badRequest, notImplemented, QuireError } from '../core/errors.ts';
+import { illegalNameReason, makeLegalName, nonClobberingNames, splitExtension } from '../documents/names.ts';
 import type { FileRecord, FileState, NewVersion } from '../storage/types.ts';
 import { NameTakenError } from '../storage/types.ts';
-import { loadState, lockConflict, parseBooleanHeader, parseSizeHeader, receiveBody } from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
-import { badRequest, notImplemented, WopiError } from './errors.ts';
+import { loadState, receiveBody } from './file-state.ts';
 import { H } from './headers.ts';
-import { assertLockHolder, optionalLock } from './lock-rules.ts';
-import {
-  decodeNameHeader,
-  encodeNameHeader,
-  illegalNameReason,
-  makeLegalName,
-  NameError,
-  nonClobberingNames,
-  splitExtension,
-} from './names.ts';
+import { assertLockHolder, assertUnlocked } from './lock-rules.ts';
+import { encodeNameHeader } from './name-header.ts';
+import { booleanHeader, nameHeader, optionalLock, sizeHeader } from './request-headers.ts';
 
 /** ".pdf" alone (no other dot, no path): an extension to put on the source's base name. */
 const EXTENSION_ONLY = /^\.[^./\\]+$/;
@@ -25,24 +19,14 @@ export function resolveSuggestedName(suggestion: string, sourceName: string): st
   return makeLegalName(wanted, sourceBase);
 }
 
-function decodeTarget(raw: string, header: string): string {
-  try {
-    return decodeNameHeader(raw);
-  } catch (err) {
-    if (err instanceof NameError) throw badRequest(`${header}: ${err.message}`);
-    throw err;
-  }
-}
-
-function exactTargetName(raw: string): string {
-  const name = decodeTarget(raw, H.relativeTarget);
+function assertLegalTarget(name: string): string {
   const reason = illegalNameReason(name);
   if (reason) throw badRequest(`${H.relativeTarget}: ${reason}`, { [H.invalidFileNameError]: reason });
   return name;
 }
 
 /** A target that must not be overwritten exists: 409 with a name the host would accept instead. */
-async function targetExists(host: WopiHost, name: string): Promise<WopiError> {
+async function targetExists(host: WopiHost, name: string): Promise<QuireError> {
   let free = name;
   for (const candidate of nonClobberingNames(name)) {
     if (!(await host.storage.catalog.findByName(candidate))) {
@@ -50,14 +34,12 @@ async function targetExists(host: WopiHost, name: string): Promise<WopiError> {
       break;
     }
   }
-  return new WopiError(409, `a file named ${JSON.stringify(name)} exists`, {
+  return new QuireError(409, `a file named ${JSON.stringify(name)} exists`, {
     headers: { [H.validRelativeTarget]: encodeNameHeader(free) },
   });
 }
 
-function assertTargetUnlocked(state: FileState): void {
-  if (state.lock) throw lockConflict(state.lock.value, 'target file is locked');
-}
+const assertTargetUnlocked = (state: FileState) => assertUnlocked(state, 'target file is locked');
 
 /**
  * PutRelativeFile (POST /wopi/files/{id}, X-WOPI-Override: PUT_RELATIVE): a new file from the body, next to the
@@ -79,14 +61,14 @@ export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise
   const lock = optionalLock(req);
   if (lock !== undefined) assertLockHolder(source, lock);
 
-  const declaredSize = parseSizeHeader(req, H.size);
-  const fileConversion = parseBooleanHeader(req, H.fileConversion);
-  const overwrite = parseBooleanHeader(req, H.overwriteRelativeTarget) ?? false;
+  const declaredSize = sizeHeader(req, H.size);
+  const fileConversion = booleanHeader(req, H.fileConversion);
+  const overwrite = booleanHeader(req, H.overwriteRelativeTarget) ?? false;
 
   let exactName: string | undefined;
   let suggestedName: string | undefined;
   if (relative) {
-    exactName = exactTargetName(relative);
+    exactName = assertLegalTarget(nameHeader(req, H.relativeTarget) as string);
     // Fail before reading the body; the same checks run again where the file is written.
     const existing = await host.storage.catalog.findByName(exactName);
     if (existing) {
@@ -95,7 +77,7 @@ export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise
       if (state) assertTargetUnlocked(state);
     }
   } else {
-    suggestedName = resolveSuggestedName(decodeTarget(suggested as string, H.suggestedTarget), source.file.name);
+    suggestedName = resolveSuggestedName(nameHeader(req, H.suggestedTarget) as string, source.file.name);
   }
 
   const blob = await receiveBody(host, req, declaredSize);

@@ -1,10 +1,11 @@
+import { badRequest } from '../core/errors.ts';
+import { illegalNameReason, nonClobberingNames, splitExtension } from '../documents/names.ts';
 import type { FileState } from '../storage/types.ts';
-import { loadState, requirePermission } from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
-import { badRequest } from './errors.ts';
+import { loadState, requirePermission } from './file-state.ts';
 import { H } from './headers.ts';
-import { assertLockHolder, optionalLock } from './lock-rules.ts';
-import { decodeNameHeader, illegalNameReason, NameError, nonClobberingNames, splitExtension } from './names.ts';
+import { assertLockHolder } from './lock-rules.ts';
+import { nameHeader, optionalLock } from './request-headers.ts';
 
 const invalidName = (reason: string) =>
   badRequest(`invalid file name: ${reason}`, { [H.invalidFileNameError]: reason });
@@ -16,15 +17,8 @@ const invalidName = (reason: string) =>
  */
 export async function renameFile(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
   requirePermission(req, 'rename', 'renaming');
-  const raw = req.header(H.requestedName);
-  if (raw === undefined) throw badRequest(`${H.requestedName} is required`);
-  let requested: string;
-  try {
-    requested = decodeNameHeader(raw);
-  } catch (err) {
-    if (err instanceof NameError) throw invalidName(err.message);
-    throw err;
-  }
+  const requested = nameHeader(req, H.requestedName, invalidName);
+  if (requested === undefined) throw badRequest(`${H.requestedName} is required`);
   const lock = optionalLock(req);
   const guard = (state: FileState) => assertLockHolder(state, lock);
   const state = await loadState(host, req);

@@ -1,7 +1,8 @@
-import { itemVersion, requirePermission } from './common.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { itemVersion, requirePermission } from './file-state.ts';
 import { H } from './headers.ts';
-import { assertHeld, requiredLock } from './lock-rules.ts';
+import { assertHeld } from './lock-rules.ts';
+import { requiredLock } from './request-headers.ts';
 
 /** Unlock: releases the lock the caller holds. */
 export async function unlock(host: WopiHost, req: WopiRequest): Promise<WopiResult> {

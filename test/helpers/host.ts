@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { ALL_PERMISSIONS, type Permissions } from '../../src/auth/tokens.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../../src/core/clock.ts';
 import { Quire, type QuireOptions } from '../../src/quire.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
@@ -257,4 +257,4 @@ export async function signIn(
 }
 
 /** UTF-7 the way WOPI clients put names in headers (for tests that build headers by hand). */
-export { encodeNameHeader as utf7 } from '../../src/wopi/names.ts';
+export { encodeNameHeader as utf7 } from '../../src/wopi/name-header.ts';

@@ -1,8 +1,8 @@
 import type { Grant } from '../../auth/tokens.ts';
+import { MAX_NAME_LENGTH, splitExtension } from '../../documents/names.ts';
 import type { FileState } from '../../storage/types.ts';
-import { itemVersion, lastModifiedTime } from '../common.ts';
 import type { WopiHost } from '../context.ts';
-import { MAX_NAME_LENGTH, splitExtension } from '../names.ts';
+import { itemVersion, lastModifiedTime } from '../file-state.ts';
 
 /**
  * Quire's host page answers UI_Close, UI_Edit and UI_FileVersions itself; editors that honour these flags send the

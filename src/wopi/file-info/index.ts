@@ -1,10 +1,10 @@
-import type { ClientFlavour } from '../context.ts';
+import type { Flavour } from '../../discovery/flavour.ts';
 import { collaboraFileInfo } from './collabora.ts';
 import { commonFileInfo, type FileInfoInput } from './common.ts';
 import { microsoftFileInfo } from './microsoft.ts';
 import { onlyofficeFileInfo } from './onlyoffice.ts';
 
-const byFlavour: Record<ClientFlavour, (input: FileInfoInput) => Record<string, unknown>> = {
+const byFlavour: Record<Flavour, (input: FileInfoInput) => Record<string, unknown>> = {
   onlyoffice: onlyofficeFileInfo,
   collabora: collaboraFileInfo,
   microsoft: microsoftFileInfo,
@@ -12,7 +12,7 @@ const byFlavour: Record<ClientFlavour, (input: FileInfoInput) => Record<string, 
 };
 
 /** CheckFileInfo's JSON for the editor Quire is configured with. */
-export function fileInfo(flavour: ClientFlavour, input: FileInfoInput): Record<string, unknown> {
+export function fileInfo(flavour: Flavour, input: FileInfoInput): Record<string, unknown> {
   return byFlavour[flavour](input);
 }
 

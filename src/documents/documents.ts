@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { Clock } from './clock.ts';
-import { ClientError } from './errors.ts';
-import type { FileRecord, FileState, Storage } from './storage/types.ts';
-import { FileNotFoundError } from './storage/types.ts';
-import { assertLegalName, illegalNameReason, nonClobberingNames, splitExtension } from './wopi/names.ts';
+import type { Clock } from '../core/clock.ts';
+import { conflict, QuireError } from '../core/errors.ts';
+import type { FileRecord, FileState, Storage } from '../storage/types.ts';
+import { FileNotFoundError } from '../storage/types.ts';
+import { assertLegalName, illegalNameReason, nonClobberingNames, splitExtension } from './names.ts';
 
 /**
  * What people do to documents outside the editor (CLI, web page, JSON API, integrators). Every change is a new
@@ -29,10 +29,12 @@ export async function importFile(
   });
 }
 
+const noSuchDocument = () => new QuireError(404, 'no such document');
+
 /** Changes made from outside the editor wait until no editor holds the file. */
 function assertNotInEditor(state: FileState): void {
   if (state.lock) {
-    throw new ClientError(409, 'the document is open in an editor; try again when it has been closed');
+    throw conflict('the document is open in an editor; try again when it has been closed');
   }
 }
 
@@ -40,7 +42,7 @@ async function withFile<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof FileNotFoundError) throw new ClientError(404, 'no such document');
+    if (err instanceof FileNotFoundError) throw noSuchDocument();
     throw err;
   }
 }
@@ -53,12 +55,12 @@ export async function renameDocument(
   wanted: string,
 ): Promise<FileRecord> {
   const file = await storage.catalog.getFile(fileId);
-  if (!file) throw new ClientError(404, 'no such document');
+  if (!file) throw noSuchDocument();
   let name = wanted.normalize('NFC').trim();
   const currentExt = splitExtension(file.name).ext;
   if (currentExt && !splitExtension(name).ext) name += currentExt;
   const reason = illegalNameReason(name);
-  if (reason) throw new ClientError(400, `invalid name: ${reason}`);
+  if (reason) throw new QuireError(400, `invalid name: ${reason}`);
   return withFile(() => storage.catalog.renameFile(fileId, nonClobberingNames(name), clock.now(), assertNotInEditor));
 }
 
@@ -73,7 +75,7 @@ export async function restoreVersion(
   input: { fileId: string; version: number; userId: string },
 ): Promise<FileRecord> {
   const old = await storage.catalog.getVersion(input.fileId, input.version);
-  if (!old) throw new ClientError(404, 'no such version');
+  if (!old) throw new QuireError(404, 'no such version');
   const blob = { key: old.blobKey, size: old.size, sha256: old.sha256 };
   return withFile(() =>
     storage.catalog.commitVersion(

@@ -15,7 +15,7 @@ export const TEMPLATES = [
 export type TemplateKind = (typeof TEMPLATES)[number]['kind'];
 export type Template = (typeof TEMPLATES)[number];
 
-const TEMPLATES_DIR = new URL('../templates/', import.meta.url);
+const TEMPLATES_DIR = new URL('../../templates/', import.meta.url);
 
 export function isTemplateKind(value: unknown): value is TemplateKind {
   return TEMPLATES.some((t) => t.kind === value);

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ClientError } from '../errors.ts';
-import { deleteDocument, importFile, renameDocument, restoreVersion } from '../files.ts';
+import { QuireError as ClientError } from '../core/errors.ts';
+import { deleteDocument, importFile, renameDocument, restoreVersion } from '../documents/documents.ts';
 import type { FileState, VersionRecord } from '../storage/types.ts';
-import { limitBytes, TooLargeError } from '../streams.ts';
-import { isTemplateKind, openTemplate, TEMPLATES, templateFor } from '../templates.ts';
+import { TooLargeError } from '../core/errors.ts';
+import { limitBytes } from '../core/streams.ts';
+import { isTemplateKind, openTemplate, TEMPLATES, templateFor } from '../documents/templates.ts';
 import type { User } from '../users/store.ts';
 import type { WopiHost } from '../wopi/context.ts';
-import { illegalNameReason, NameError, splitExtension } from '../wopi/names.ts';
+import { illegalNameReason, NameError, splitExtension } from '../documents/names.ts';
 import { currentUser, requireUser, type SessionOptions } from './session.ts';
-import { discardUnreadBody } from './unread-body.ts';
+import { discardUnreadBody } from '../http/unread-body.ts';
 
 /**
  * The JSON API behind Quire's web page (the page uses nothing else): list, upload, create from a template,
@@ -167,9 +168,8 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
       const name = request.query.name;
       if (!name) throw new ClientError(400, 'give the file name as ?name=');
       const max = host.config.maxUploadBytes;
-      if (Number(request.headers['content-length'] ?? 0) > max) throw new TooLargeError(max);
       const file = await importFile(storage, clock, {
-        source: limitBytes(request.raw, max),
+        source: limitBytes(request.raw, { max, declared: Number(request.headers['content-length'] ?? 0) }),
         name,
         ownerId: user.id,
       });
