@@ -3,102 +3,24 @@
  *
  *   node --import tsx scripts/make-templates.ts [outDir]
  *
- * The parts are written here from the ECMA-376 structure, and the ZIP container by hand, so that the output is
- * a pure function of this file: fixed timestamps, fixed entry order ([Content_Types].xml first), and entries
- * STORED rather than deflated. Deflate output depends on the zlib build (Node bundles Chromium's zlib, whose
- * matching can differ by version and CPU), which would make "rerun gives identical bytes" untrue across machines;
- * the templates are a few kilobytes, so compression buys nothing worth that.
+ * The parts are written here from the ECMA-376 structure and zipped with fflate, so that the output is a pure
+ * function of this file and the fflate version (pinned exactly in package.json): fixed timestamps, fixed entry
+ * order ([Content_Types].xml first, as Office writes it) and DEFLATE at a fixed level. fflate's deflate is plain
+ * JavaScript, so unlike node:zlib its output does not depend on the zlib build, the Node version or the CPU.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
 
-/** Every timestamp in the templates: in the ZIP entries and in docProps/core.xml. */
-const FIXED_DATE = { year: 2024, month: 1, day: 1 };
+/** Every timestamp in the templates: in docProps/core.xml, and in the ZIP entries. */
 const FIXED_W3CDTF = '2024-01-01T00:00:00Z';
+// ZIP times are local, and fflate reads this Date's local fields: midnight local time is 00:00 in every zone.
+const FIXED_ZIP_MTIME = new Date(2024, 0, 1);
 
-// ---------------------------------------------------------------------------------------------------------------
-// ZIP container (PKWARE APPNOTE: local headers, central directory, end of central directory; no ZIP64 needed)
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-interface ZipEntry {
-  name: string;
-  data: Buffer;
-}
-
-function zip(entries: readonly ZipEntry[]): Buffer {
-  const dosTime = 0; // 00:00:00
-  const dosDate = ((FIXED_DATE.year - 1980) << 9) | (FIXED_DATE.month << 5) | FIXED_DATE.day;
-  const versionNeeded = 20;
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const { name, data } of entries) {
-    const nameBytes = Buffer.from(name, 'ascii');
-    const crc = crc32(data);
-
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(versionNeeded, 4);
-    local.writeUInt16LE(0, 6); // flags: no data descriptor, ASCII names
-    local.writeUInt16LE(0, 8); // method: stored
-    local.writeUInt16LE(dosTime, 10);
-    local.writeUInt16LE(dosDate, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28);
-    locals.push(local, nameBytes, data);
-
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(versionNeeded, 4); // made by: MS-DOS host, spec 2.0
-    central.writeUInt16LE(versionNeeded, 6);
-    central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(0, 10);
-    central.writeUInt16LE(dosTime, 12);
-    central.writeUInt16LE(dosDate, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt16LE(0, 30); // extra field length
-    central.writeUInt16LE(0, 32); // comment length
-    central.writeUInt16LE(0, 34); // disk number start
-    central.writeUInt16LE(0, 36); // internal attributes
-    central.writeUInt32LE(0, 38); // external attributes
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, nameBytes);
-
-    offset += local.length + nameBytes.length + data.length;
-  }
-  const centralDirectory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(0, 4);
-  end.writeUInt16LE(0, 6);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralDirectory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  end.writeUInt16LE(0, 20);
-  return Buffer.concat([...locals, centralDirectory, end]);
+/** Parts are written in the order given (an object keeps its string keys in insertion order). */
+function zip(parts: Record<string, Uint8Array>): Uint8Array {
+  return zipSync(parts, { level: 9, mtime: FIXED_ZIP_MTIME });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -216,7 +138,7 @@ const appProps = xml(`
 // ---------------------------------------------------------------------------------------------------------------
 // blank.docx
 
-function blankDocx(): Buffer {
+function blankDocx(): Uint8Array {
   // A4 portrait in twentieths of a point, 1-inch margins.
   const document = xml(`
     <w:document xmlns:w="${NS.w}" xmlns:r="${NS.officeRels}">
@@ -312,37 +234,31 @@ function blankDocx(): Buffer {
       </w:compat>
     </w:settings>`);
 
-  return zip([
-    {
-      name: '[Content_Types].xml',
-      data: contentTypes({
-        '/word/document.xml': CT.wordDocument,
-        '/word/styles.xml': CT.wordStyles,
-        '/word/settings.xml': CT.wordSettings,
-        '/docProps/core.xml': CT.core,
-        '/docProps/app.xml': CT.app,
-      }),
-    },
-    { name: '_rels/.rels', data: packageRels('word/document.xml') },
-    { name: 'word/document.xml', data: document },
-    {
-      name: 'word/_rels/document.xml.rels',
-      data: relationships([
-        [REL.styles, 'styles.xml'],
-        [REL.settings, 'settings.xml'],
-      ]),
-    },
-    { name: 'word/styles.xml', data: styles },
-    { name: 'word/settings.xml', data: settings },
-    { name: 'docProps/core.xml', data: coreProps },
-    { name: 'docProps/app.xml', data: appProps },
-  ]);
+  return zip({
+    '[Content_Types].xml': contentTypes({
+      '/word/document.xml': CT.wordDocument,
+      '/word/styles.xml': CT.wordStyles,
+      '/word/settings.xml': CT.wordSettings,
+      '/docProps/core.xml': CT.core,
+      '/docProps/app.xml': CT.app,
+    }),
+    '_rels/.rels': packageRels('word/document.xml'),
+    'word/document.xml': document,
+    'word/_rels/document.xml.rels': relationships([
+      [REL.styles, 'styles.xml'],
+      [REL.settings, 'settings.xml'],
+    ]),
+    'word/styles.xml': styles,
+    'word/settings.xml': settings,
+    'docProps/core.xml': coreProps,
+    'docProps/app.xml': appProps,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // blank.xlsx
 
-function blankXlsx(): Buffer {
+function blankXlsx(): Uint8Array {
   const workbook = xml(`
     <workbook xmlns="${NS.s}" xmlns:r="${NS.officeRels}">
       <bookViews><workbookView activeTab="0"/></bookViews>
@@ -384,31 +300,25 @@ function blankXlsx(): Buffer {
       <tableStyles count="0"/>
     </styleSheet>`);
 
-  return zip([
-    {
-      name: '[Content_Types].xml',
-      data: contentTypes({
-        '/xl/workbook.xml': CT.workbook,
-        '/xl/worksheets/sheet1.xml': CT.worksheet,
-        '/xl/styles.xml': CT.sheetStyles,
-        '/docProps/core.xml': CT.core,
-        '/docProps/app.xml': CT.app,
-      }),
-    },
-    { name: '_rels/.rels', data: packageRels('xl/workbook.xml') },
-    { name: 'xl/workbook.xml', data: workbook },
-    {
-      name: 'xl/_rels/workbook.xml.rels',
-      data: relationships([
-        [REL.worksheet, 'worksheets/sheet1.xml'],
-        [REL.styles, 'styles.xml'],
-      ]),
-    },
-    { name: 'xl/worksheets/sheet1.xml', data: sheet },
-    { name: 'xl/styles.xml', data: styles },
-    { name: 'docProps/core.xml', data: coreProps },
-    { name: 'docProps/app.xml', data: appProps },
-  ]);
+  return zip({
+    '[Content_Types].xml': contentTypes({
+      '/xl/workbook.xml': CT.workbook,
+      '/xl/worksheets/sheet1.xml': CT.worksheet,
+      '/xl/styles.xml': CT.sheetStyles,
+      '/docProps/core.xml': CT.core,
+      '/docProps/app.xml': CT.app,
+    }),
+    '_rels/.rels': packageRels('xl/workbook.xml'),
+    'xl/workbook.xml': workbook,
+    'xl/_rels/workbook.xml.rels': relationships([
+      [REL.worksheet, 'worksheets/sheet1.xml'],
+      [REL.styles, 'styles.xml'],
+    ]),
+    'xl/worksheets/sheet1.xml': sheet,
+    'xl/styles.xml': styles,
+    'docProps/core.xml': coreProps,
+    'docProps/app.xml': appProps,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -492,7 +402,7 @@ function bodyLevels(): string {
 const MASTER_TITLE_BOX: Box = { x: 838200, y: 365125, cx: 10515600, cy: 1325563 };
 const MASTER_BODY_BOX: Box = { x: 838200, y: 1825625, cx: 10515600, cy: 4351338 };
 
-function blankPptx(): Buffer {
+function blankPptx(): Uint8Array {
   const presentation = xml(`
     <p:presentation ${PML_NS} saveSubsetFonts="1">
       <p:sldMasterIdLst><p:sldMasterId id="2147483648" r:id="rId1"/></p:sldMasterIdLst>
@@ -651,41 +561,38 @@ function blankPptx(): Buffer {
   // The default table style named by its well-known id ("Medium Style 2 - Accent 1"), built into the editors.
   const tableStyles = xml(`<a:tblStyleLst xmlns:a="${NS.a}" def="{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}"/>`);
 
-  return zip([
-    {
-      name: '[Content_Types].xml',
-      data: contentTypes({
-        '/ppt/presentation.xml': CT.presentation,
-        '/ppt/slideMasters/slideMaster1.xml': CT.slideMaster,
-        '/ppt/slideLayouts/slideLayout1.xml': CT.slideLayout,
-        '/ppt/slideLayouts/slideLayout2.xml': CT.slideLayout,
-        '/ppt/slides/slide1.xml': CT.slide,
-        '/ppt/theme/theme1.xml': CT.theme,
-        '/ppt/presProps.xml': CT.presProps,
-        '/ppt/viewProps.xml': CT.viewProps,
-        '/ppt/tableStyles.xml': CT.tableStyles,
-        '/docProps/core.xml': CT.core,
-        '/docProps/app.xml': CT.app,
-      }),
-    },
-    { name: '_rels/.rels', data: packageRels('ppt/presentation.xml') },
-    { name: 'ppt/presentation.xml', data: presentation },
-    { name: 'ppt/_rels/presentation.xml.rels', data: presentationRels },
-    { name: 'ppt/slideMasters/slideMaster1.xml', data: master },
-    { name: 'ppt/slideMasters/_rels/slideMaster1.xml.rels', data: masterRels },
-    { name: 'ppt/slideLayouts/slideLayout1.xml', data: titleLayout },
-    { name: 'ppt/slideLayouts/_rels/slideLayout1.xml.rels', data: layoutRels },
-    { name: 'ppt/slideLayouts/slideLayout2.xml', data: contentLayout },
-    { name: 'ppt/slideLayouts/_rels/slideLayout2.xml.rels', data: layoutRels },
-    { name: 'ppt/slides/slide1.xml', data: slide },
-    { name: 'ppt/slides/_rels/slide1.xml.rels', data: slideRels },
-    { name: 'ppt/theme/theme1.xml', data: theme() },
-    { name: 'ppt/presProps.xml', data: presProps },
-    { name: 'ppt/viewProps.xml', data: viewProps },
-    { name: 'ppt/tableStyles.xml', data: tableStyles },
-    { name: 'docProps/core.xml', data: coreProps },
-    { name: 'docProps/app.xml', data: appProps },
-  ]);
+  return zip({
+    '[Content_Types].xml': contentTypes({
+      '/ppt/presentation.xml': CT.presentation,
+      '/ppt/slideMasters/slideMaster1.xml': CT.slideMaster,
+      '/ppt/slideLayouts/slideLayout1.xml': CT.slideLayout,
+      '/ppt/slideLayouts/slideLayout2.xml': CT.slideLayout,
+      '/ppt/slides/slide1.xml': CT.slide,
+      '/ppt/theme/theme1.xml': CT.theme,
+      '/ppt/presProps.xml': CT.presProps,
+      '/ppt/viewProps.xml': CT.viewProps,
+      '/ppt/tableStyles.xml': CT.tableStyles,
+      '/docProps/core.xml': CT.core,
+      '/docProps/app.xml': CT.app,
+    }),
+    '_rels/.rels': packageRels('ppt/presentation.xml'),
+    'ppt/presentation.xml': presentation,
+    'ppt/_rels/presentation.xml.rels': presentationRels,
+    'ppt/slideMasters/slideMaster1.xml': master,
+    'ppt/slideMasters/_rels/slideMaster1.xml.rels': masterRels,
+    'ppt/slideLayouts/slideLayout1.xml': titleLayout,
+    'ppt/slideLayouts/_rels/slideLayout1.xml.rels': layoutRels,
+    'ppt/slideLayouts/slideLayout2.xml': contentLayout,
+    'ppt/slideLayouts/_rels/slideLayout2.xml.rels': layoutRels,
+    'ppt/slides/slide1.xml': slide,
+    'ppt/slides/_rels/slide1.xml.rels': slideRels,
+    'ppt/theme/theme1.xml': theme(),
+    'ppt/presProps.xml': presProps,
+    'ppt/viewProps.xml': viewProps,
+    'ppt/tableStyles.xml': tableStyles,
+    'docProps/core.xml': coreProps,
+    'docProps/app.xml': appProps,
+  });
 }
 
 /** A complete DrawingML theme: colour scheme, font scheme and format scheme (three of each style list). */
@@ -768,7 +675,7 @@ function theme(): Buffer {
 
 const outDir = process.argv[2] ?? fileURLToPath(new URL('../templates/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
-const outputs: ReadonlyArray<readonly [file: string, build: () => Buffer]> = [
+const outputs: ReadonlyArray<readonly [file: string, build: () => Uint8Array]> = [
   ['blank.docx', blankDocx],
   ['blank.xlsx', blankXlsx],
   ['blank.pptx', blankPptx],
