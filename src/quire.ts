@@ -11,6 +11,7 @@ import { buildHttpApp } from './http/app.ts';
 import { openPostgresStorage } from './storage/postgres/index.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { FileRecord, Storage } from './storage/types.ts';
+import { Accounts } from './users/accounts.ts';
 import { registerWeb, type SessionOptions } from './web/index.ts';
 import {
   DEFAULT_LOCK_TTL_MS,
@@ -71,9 +72,11 @@ export class Quire {
 
   readonly host: WopiHost;
   readonly editor: Editor;
+  /** The people who may sign in to Quire's pages; absent when the storage keeps no users. */
+  readonly accounts: Accounts | undefined;
 
   private constructor(
-    parts: { host: WopiHost; editor: Editor; sessions: SessionOptions | undefined },
+    parts: { host: WopiHost; editor: Editor; sessions: SessionOptions | undefined; accounts: Accounts | undefined },
     private readonly urls: PublicUrls,
     private readonly explicitPublicUrl: boolean,
     private readonly dataDir: string,
@@ -81,6 +84,7 @@ export class Quire {
   ) {
     this.host = parts.host;
     this.editor = parts.editor;
+    this.accounts = parts.accounts;
     this.app = buildHttpApp(parts.host, parts.editor, httpOptions);
     // Without sign-in (an embedding app signs people in) only the WOPI endpoints are served.
     if (parts.sessions) registerWeb(this.app, { host: parts.host, editor: parts.editor, sessions: parts.sessions });
@@ -111,14 +115,15 @@ export class Quire {
       urls,
       flavour: () => editor.flavour(),
     };
-    const sessions: SessionOptions | undefined = storage.users && {
-      users: storage.users,
+    const accounts = storage.users && new Accounts(storage.users, clock);
+    const sessions: SessionOptions | undefined = accounts && {
+      users: accounts,
       secret,
       now: () => clock.now(),
       secureCookies: urls.publicUrl.startsWith('https:'),
       ...(options.trustedUserHeader && { trustedUserHeader: options.trustedUserHeader }),
     };
-    return new Quire({ host, editor, sessions }, urls, options.publicUrl !== undefined, options.dataDir, {
+    return new Quire({ host, editor, sessions, accounts }, urls, options.publicUrl !== undefined, options.dataDir, {
       logger: options.logger,
       metrics: options.metrics === true,
     });

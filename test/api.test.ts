@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { User } from '../src/users/store.ts';
+import type { User } from '../src/users/accounts.ts';
 import { type ReadResponse, readResponse, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
 import { closeHost, pieces, rawPost } from './helpers/put-helpers.ts';
 
@@ -387,7 +387,7 @@ for (const kind of storageKinds) {
 
     it('GET /api/files lists every file with who changed it last and whether an editor holds it', async () => {
       const { cookie, user: ann } = await signIn(host, 'ann', { displayName: 'Ann Example' });
-      const bob = await host.quire.host.storage.users?.create({
+      const bob = await host.quire.accounts?.create({
         name: 'bob',
         displayName: 'Bob Builder',
         password: 'bob password 1',
@@ -780,7 +780,7 @@ for (const kind of storageKinds) {
     before(async () => {
       host = await startHost({ storageKind: kind });
       ({ cookie, user: ann } = await signIn(host, 'ann', { displayName: 'Ann Example' }));
-      const created = await host.quire.host.storage.users?.create({
+      const created = await host.quire.accounts?.create({
         name: 'bob',
         displayName: 'Bob Builder',
         password: 'bob password 1',

@@ -16,7 +16,7 @@ describe('opening a document in an editor, in a real browser', { skip: chromiumM
     editor = await startStandInEditor();
     // a real clock: the browser and the stand-in check nothing against it, and tokens must not look expired
     host = await startHost({ clock: { now: () => Date.now() }, editor: { url: editor.url, proofKeys: 'enforce' } });
-    await host.quire.host.storage.users?.create({
+    await host.quire.accounts?.create({
       name: 'ann',
       displayName: 'Ann Editor',
       password: 'correct horse 1',
@@ -74,7 +74,7 @@ describe('opening a document in an editor, in a real browser', { skip: chromiumM
     assert.equal((await c.content()).toString(), 'Hello (edited in the browser)');
     assert.equal((await c.getLock()).headers.get('X-WOPI-Lock'), '');
     const [latest] = await host.quire.host.storage.catalog.listVersions(fileId);
-    const ann = await host.quire.host.storage.users?.findByName('ann');
+    const ann = await host.quire.accounts?.findByName('ann');
     assert.equal(latest?.authorId, ann?.id);
     assert.equal(latest?.modifiedByUser, true);
     assert.equal(latest?.editors, ann?.id);

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { nonClobberingNames } from '../src/documents/names.ts';
 import { openPostgresStorage, type PostgresStorage } from '../src/storage/postgres/index.ts';
 import { NameTakenError, type NewVersion } from '../src/storage/types.ts';
-import { nonClobberingNames } from '../src/documents/names.ts';
 import { freshTestSchema, postgresAvailable, startHost, TEST_DATABASE_URL, type TestHost } from './helpers/host.ts';
 import { itemVersionOf, lockOf } from './helpers/misc-helpers.ts';
 import { runQuire, ServeProcess } from './helpers/process-helpers.ts';
@@ -53,7 +53,7 @@ describe('PostgreSQL: two instances sharing one schema and one blob directory', 
     [storageA, storageB] = (await Promise.all(
       [1, 2].map(() => openPostgresStorage({ connectionString: TEST_DATABASE_URL, schema, blobDir })),
     )) as [PostgresStorage, PostgresStorage];
-    assert.notEqual(storageA.catalog.pool, storageB.catalog.pool, 'two pools, as two processes would have');
+    assert.notEqual(storageA.db.pool, storageB.db.pool, 'two pools, as two processes would have');
     a = await startHost({ storage: storageA, secret });
     b = await startHost({ storage: storageB, secret });
   });
@@ -221,7 +221,7 @@ describe('PostgreSQL: two instances sharing one schema and one blob directory', 
     const res = await c.checkFileInfo();
     assert.equal(res.status, 404, res.text);
     assert.equal(await storageA.catalog.getFile('a\u0000b'), null);
-    assert.equal(await storageA.users.findByName('a\u0000b'), null);
+    assert.equal(await storageA.users.findByKey('a\u0000b'), null);
   });
 });
 
@@ -266,12 +266,12 @@ describe('PostgreSQL: the command line with --database', { skip }, () => {
     await assert.rejects(access(join(data, 'catalog.sqlite')));
     const storage = await openPostgresStorage({ connectionString: databaseUrl, blobDir: join(data, 'blobs') });
     try {
-      assert.equal(storage.catalog.schema, schema);
+      assert.equal(storage.db.schema, schema);
       assert.deepEqual(
         (await storage.catalog.listFiles()).map((f) => [f.id, f.name]),
         [[added.id, 'Plan.docx']],
       );
-      assert.equal((await storage.users.findByName('ANN'))?.isAdmin, true);
+      assert.equal((await storage.users.findByKey('ann'))?.isAdmin, true);
     } finally {
       await storage.close();
     }

@@ -4,7 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { templatePath } from '../src/templates.ts';
+import { templatePath } from '../src/documents/templates.ts';
 import { chromiumMissing, launchChromium, SCREENSHOTS, signInThroughPage } from './helpers/browser.ts';
 import { startHost, type TestHost } from './helpers/host.ts';
 import { type StandInEditor, startStandInEditor } from './helpers/stand-in-editor.ts';
@@ -18,7 +18,7 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
   before(async () => {
     editor = await startStandInEditor();
     host = await startHost({ clock: { now: () => Date.now() }, editor: { url: editor.url } });
-    await host.quire.host.storage.users?.create({
+    await host.quire.accounts?.create({
       name: 'ann',
       displayName: 'Ann Editor',
       password: 'correct horse 1',
@@ -128,6 +128,36 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
     await page.locator('#confirm-dialog').getByRole('button', { name: 'Delete' }).click();
     await row('Quarterly notes.docx').waitFor({ state: 'detached' });
     assert.equal((await page.request.get(`${host.url}/api/files/${id}`)).status(), 404);
+  });
+
+  it('signs in, and answers a missing document, on pages styled like the rest', async () => {
+    const fresh = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    // runs in the browser; this file is type-checked without the DOM library
+    const backgroundOf = (selector: string) =>
+      fresh
+        .locator(selector)
+        .evaluate(
+          (e) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e)
+              .backgroundColor,
+        );
+    await fresh.goto(`${host.url}/login`);
+    assert.equal(await backgroundOf('button[type="submit"]'), 'rgb(26, 95, 180)', 'app.css applies');
+    await fresh.screenshot({ path: join(SCREENSHOTS, 'sign-in.png'), fullPage: true });
+
+    await fresh.getByLabel('Name').fill('ann');
+    await fresh.getByLabel('Password').fill('not the password');
+    await fresh.getByRole('button', { name: 'Sign in' }).click();
+    assert.match((await fresh.getByRole('alert').textContent()) ?? '', /do not match/);
+    await fresh.screenshot({ path: join(SCREENSHOTS, 'sign-in-refused.png'), fullPage: true });
+
+    await fresh.getByLabel('Password').fill('correct horse 1');
+    await Promise.all([fresh.waitForURL(`${host.url}/`), fresh.getByRole('button', { name: 'Sign in' }).click()]);
+    const missing = await fresh.goto(`${host.url}/files/no-such-id`);
+    assert.equal(missing?.status(), 404);
+    await fresh.getByRole('heading', { name: 'No such document' }).waitFor();
+    await fresh.screenshot({ path: join(SCREENSHOTS, 'not-found.png'), fullPage: true });
+    await fresh.close();
   });
 
   it('is usable at phone size', async () => {

@@ -3,9 +3,9 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, parseDuration, READ_ONLY } from '../auth/tokens.ts';
-import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
-import { InvalidUserInputError, UserExistsError } from '../users/store.ts';
 import { NameError } from '../documents/names.ts';
+import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
+import { InvalidUserInputError, UserExistsError } from '../users/accounts.ts';
 
 const USAGE = `Usage: quire <command> [options]
 
@@ -113,8 +113,8 @@ async function serve(args: string[]): Promise<void> {
   const boundPort = bound && typeof bound === 'object' ? bound.port : port;
   console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${boundPort}`);
   console.log(`Public URL: ${url}   Data: ${dataDir}`);
-  const users = quire.host.storage.users;
-  if (users && (await users.list()).length === 0) {
+  const accounts = quire.accounts;
+  if (accounts && (await accounts.list()).length === 0) {
     console.log('No one can sign in yet: add someone with `npx quire user add NAME --admin` (works while serving).');
   }
   console.log(
@@ -229,9 +229,9 @@ async function user(args: string[]): Promise<void> {
   const [name] = positionals;
   if (!name || positionals.length > 1) throw new UsageError('quire user add takes exactly one NAME');
   await withQuire({ dataDir: dataDirOf(values.data), ...databaseOf(values.database) }, async (quire) => {
-    const users = quire.host.storage.users;
-    if (!users) throw new UsageError('this storage has no user store');
-    const created = await users.create({
+    const accounts = quire.accounts;
+    if (!accounts) throw new UsageError('this storage has no user store');
+    const created = await accounts.create({
       name,
       password: await readPassword(),
       ...(values['display-name'] && { displayName: values['display-name'] }),

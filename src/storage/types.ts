@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { QuireError } from '../core/errors.ts';
-import type { UserStore } from '../users/store.ts';
 
 /**
- * What the protocol needs from storage. `wopi/` talks only to these interfaces; SQLite (embedded) and, later,
- * PostgreSQL implement them and run the same test suite.
+ * What Quire needs from storage. Everything above this floor talks only to these interfaces; SQLite (embedded) and
+ * PostgreSQL implement them from one set of SQL rules (sql/), and test/contract/ proves every implementation with
+ * the same suites.
  */
 
 /** Content-addressed, immutable bytes. */
@@ -150,12 +150,51 @@ export interface LockStore {
   ): Promise<FileState>;
 }
 
+/** A person who signs in to Quire's pages: who is browsing, and who is editing. */
+export interface User {
+  id: string;
+  /** What the person signs in with; unique without regard to case. */
+  name: string;
+  /** What editors and pages show. */
+  displayName: string;
+  isAdmin: boolean;
+  /** ms since epoch */
+  createdAt: number;
+}
+
+/** A user with their password hash (null for accounts that sign in through a trusted proxy header). */
+export interface UserRecord extends User {
+  passwordHash: string | null;
+}
+
+/**
+ * Where users are kept. Only persistence: the rules for names and passwords, and hashing, live above
+ * (users/accounts.ts), once for every store.
+ */
+export interface UserStore {
+  /** Stores a new user; throws UserExistsError when `nameKey` is taken. */
+  insert(user: {
+    name: string;
+    nameKey: string;
+    displayName: string;
+    passwordHash: string | null;
+    isAdmin: boolean;
+    createdAt: number;
+  }): Promise<User>;
+  findByKey(nameKey: string): Promise<UserRecord | null>;
+  findById(id: string): Promise<UserRecord | null>;
+  /** Sets the hash; with `expected`, only if the stored hash is still that one. True when it was set. */
+  setPasswordHash(id: string, hash: string, expected?: string): Promise<boolean>;
+  /** Every user, by name key. */
+  list(): Promise<User[]>;
+}
+
 export interface Storage {
   catalog: Catalog;
   locks: LockStore;
   blobs: BlobStore;
   /** People who sign in to Quire's pages; absent when an embedding app does its own sign-in. */
-  users?: UserStore;
+  users?: UserStore | undefined;
   close(): Promise<void>;
 }
 
@@ -170,5 +209,12 @@ export class NameTakenError extends QuireError {
   override name = 'NameTakenError';
   constructor(readonly takenName: string) {
     super(409, `a file named ${JSON.stringify(takenName)} exists`);
+  }
+}
+
+export class UserExistsError extends QuireError {
+  override name = 'UserExistsError';
+  constructor(readonly userName: string) {
+    super(409, `a user named ${JSON.stringify(userName)} already exists (names are compared without case)`);
   }
 }

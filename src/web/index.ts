@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Editor } from '../discovery/editor.ts';
 import type { WopiHost } from '../wopi/context.ts';
-import { registerApi } from './api.ts';
+import { registerApi } from './api/index.ts';
 import { registerHostPage } from './host-page.ts';
 import { registerPages } from './pages.ts';
-import { registerSessionRoutes, type SessionOptions } from './session.ts';
+import type { SessionOptions } from './session.ts';
+import { registerSessionRoutes } from './sign-in.ts';
 import { registerStatic } from './static.ts';
 
 export type { SessionOptions } from './session.ts';

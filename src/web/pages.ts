@@ -1,34 +1,19 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WopiHost } from '../wopi/context.ts';
-import { escapeHtml } from './html.ts';
 import { currentUser, requireUser, type SessionOptions } from './session.ts';
+import { escapeHtml, renderDocument, sendPage, sendProblem } from './shell.ts';
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/** The page shell; /static/app.js fills it from the JSON API (the page does everything through that API). */
-function shell(
+/** A document page; /static/app.js fills it from the JSON API (the page does everything through that API). */
+function sendAppPage(
   reply: FastifyReply,
   input: { title: string; user: string; page: string; main: string; data?: Record<string, string> },
 ) {
-  const data = Object.entries({ page: input.page, ...input.data })
-    .map(([k, v]) => ` data-${k}="${escapeHtml(v)}"`)
-    .join('');
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(input.title)}</title>
-<link rel="stylesheet" href="/static/app.css">
-<script src="/static/app.js" defer></script>
-</head>
-<body${data}>
-<a class="skip" href="#main">Skip to content</a>
+  const data = Object.entries({ page: input.page, ...input.data }).map(([k, v]) => [`data-${k}`, v]);
+  const html = renderDocument({
+    title: input.title,
+    head: '<script src="/static/app.js" defer></script>',
+    bodyAttributes: Object.fromEntries(data),
+    body: `<a class="skip" href="#main">Skip to content</a>
 <header class="bar">
   <a class="brand" href="/">Quire</a>
   <span class="who">Signed in as <strong>${escapeHtml(input.user)}</strong></span>
@@ -37,19 +22,16 @@ function shell(
 <main id="main">
 ${input.main}
 <p id="message" role="status" aria-live="polite"></p>
-</main>
-</body></html>`;
-  return reply
-    .type('text/html; charset=utf-8')
-    .headers({ 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin' })
-    .send(html);
+</main>`,
+  });
+  return sendPage(reply, { kind: 'app' }, html);
 }
 
 /** Quire's own pages: the document list and a document's version history. */
 export function registerPages(app: FastifyInstance, host: WopiHost, sessions: SessionOptions): void {
   app.get('/', { preHandler: requireUser(sessions) }, async (request, reply) => {
     const user = await currentUser(request, sessions);
-    return shell(reply, {
+    return sendAppPage(reply, {
       title: 'Documents – Quire',
       user: user?.displayName ?? '',
       page: 'files',
@@ -91,12 +73,9 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
     const user = await currentUser(request, sessions);
     const file = await host.storage.catalog.getFile(request.params.id);
     if (!file) {
-      return reply
-        .code(404)
-        .type('text/html; charset=utf-8')
-        .send('<!doctype html><title>Not found</title><p>No such document. <a href="/">Back</a></p>');
+      return sendProblem(reply, 404, 'No such document', 'It may have been deleted or renamed.');
     }
-    return shell(reply, {
+    return sendAppPage(reply, {
       title: `${file.name} – history – Quire`,
       user: user?.displayName ?? '',
       page: 'history',

@@ -9,9 +9,14 @@ import { ALL_PERMISSIONS, type Permissions } from '../../src/auth/tokens.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { Quire, type QuireOptions } from '../../src/quire.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
+import type { SqlDatabase } from '../../src/storage/sql/database.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
-import type { Storage } from '../../src/storage/types.ts';
-import type { User } from '../../src/users/store.ts';
+import type { Storage, UserStore } from '../../src/storage/types.ts';
+
+/** A store on one of Quire's SQL backends, with its database at hand for tests that look at the rows. */
+export type SqlStorage = Storage & { db: SqlDatabase; users: UserStore };
+
+import type { User } from '../../src/users/accounts.ts';
 
 /** The PostgreSQL database the tests use; each store gets its own schema there, dropped when the store closes. */
 export const TEST_DATABASE_URL = process.env.QUIRE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -43,7 +48,7 @@ export const postgresAvailable = postgresProblem === null;
 export const freshTestSchema = () => `quire_test_${randomBytes(6).toString('hex')}`;
 
 /** Opens PostgreSQL storage in a fresh schema of the test database (blobs under `dataDir`); close() drops it. */
-export async function openTestPostgresStorage(dataDir: string, schema = freshTestSchema()): Promise<Storage> {
+export async function openTestPostgresStorage(dataDir: string, schema = freshTestSchema()): Promise<SqlStorage> {
   const storage = await openPostgresStorage({
     connectionString: TEST_DATABASE_URL,
     schema,
@@ -54,7 +59,7 @@ export async function openTestPostgresStorage(dataDir: string, schema = freshTes
     ...storage,
     async close() {
       try {
-        await storage.catalog.pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+        await storage.db.pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
       } finally {
         await storage.close();
       }
@@ -66,7 +71,7 @@ export async function openTestPostgresStorage(dataDir: string, schema = freshTes
  * The storage implementations every protocol test runs against. Each entry opens a fresh, empty store.
  * PostgreSQL is included when its test database (QUIRE_TEST_DATABASE_URL) is reachable.
  */
-export const storageKinds: Array<{ name: string; open(dataDir: string): Promise<Storage> }> = [
+export const storageKinds: Array<{ name: string; open(dataDir: string): Promise<SqlStorage> }> = [
   { name: 'sqlite', open: (dir) => openSqliteStorage(dir) },
   ...(postgresAvailable ? [{ name: 'postgres', open: (dir: string) => openTestPostgresStorage(dir) }] : []),
 ];
@@ -231,7 +236,7 @@ export async function signIn(
   name = 'ann',
   opts: { displayName?: string; password?: string; isAdmin?: boolean } = {},
 ): Promise<{ cookie: string; user: User }> {
-  const users = host.quire.host.storage.users;
+  const users = host.quire.accounts;
   assert.ok(users, 'the storage has a user store');
   const password = opts.password ?? 'correct horse 1';
   let user = await users.findByName(name);

@@ -1,10 +1,12 @@
 import pg from 'pg';
-import { PgUserStore } from '../../users/pg-users.ts';
 import { FsBlobStore } from '../fs-blobs.ts';
+import { SqlCatalog } from '../sql/catalog.ts';
+import { schemaScript } from '../sql/schema.ts';
+import { SqlUserStore } from '../sql/users.ts';
 import type { Storage } from '../types.ts';
-import { inTransaction, PgCatalog, schemaIdentifier } from './catalog.ts';
+import { PgDatabase, schemaIdentifier } from './database.ts';
 
-export { PgCatalog } from './catalog.ts';
+export { PgDatabase } from './database.ts';
 
 export interface PostgresStorageOptions {
   /** postgres://user:password@host:5432/database (libpq-style parameters as `pg` reads them). */
@@ -24,7 +26,12 @@ export interface PostgresStorageOptions {
   maxConnections?: number;
 }
 
-export type PostgresStorage = Storage & { catalog: PgCatalog; locks: PgCatalog; users: PgUserStore };
+export type PostgresStorage = Storage & {
+  db: PgDatabase;
+  catalog: SqlCatalog;
+  locks: SqlCatalog;
+  users: SqlUserStore;
+};
 
 /**
  * Catalog, locks and users in PostgreSQL (for several Quire instances behind one address), bytes in `blobDir`.
@@ -42,19 +49,18 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   try {
     const schema = options.schema ?? (await searchPathSchema(pool));
     const ident = schemaIdentifier(schema);
-    const catalog = new PgCatalog(pool, schema);
-    const users = new PgUserStore(pool, ident, () => Date.now());
-    await inTransaction(pool, async (c) => {
+    const db = new PgDatabase(pool, schema);
+    await db.transaction(async (tx) => {
       // Instances starting together would race on CREATE … IF NOT EXISTS; this lock lines them up.
-      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`quire:schema:${schema}`]);
-      const { rowCount } = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      await tx.all('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`quire:schema:${schema}`]);
+      const found = await tx.all('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
       // Only when missing: CREATE SCHEMA needs a privilege that using an existing one does not.
-      if (!rowCount) await c.query(`CREATE SCHEMA ${ident}`);
-      await catalog.init(c);
-      await users.init(c);
+      if (found.length === 0) await tx.run(`CREATE SCHEMA ${ident}`);
+      await tx.run(schemaScript(db.dialect));
     });
+    const catalog = new SqlCatalog(db, `quire:names:${schema}`);
     const blobs = await new FsBlobStore(options.blobDir).init();
-    return { catalog, locks: catalog, blobs, users, close: () => catalog.close() };
+    return { db, catalog, locks: catalog, blobs, users: new SqlUserStore(db), close: () => db.close() };
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;

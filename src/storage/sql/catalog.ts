@@ -1,0 +1,283 @@
+import { nameKey } from '../name-key.ts';
+import {
+  type Catalog,
+  type CreatedFile,
+  FileNotFoundError,
+  type FileRecord,
+  type FileState,
+  type Guard,
+  type LockRecord,
+  type LockStore,
+  NameTakenError,
+  type NewVersion,
+  type VersionRecord,
+} from '../types.ts';
+import { type SqlDatabase, type SqlExecutor, storable } from './database.ts';
+import { type FileRow, newFileId, toFile, toState, toVersion, type VersionRow } from './rows.ts';
+
+/** PostgreSQL's INTEGER; a larger version number names nothing. */
+const MAX_INT4 = 2 ** 31 - 1;
+
+/**
+ * The catalog and lock store, written once over any SQL database. Every change is one transaction that first
+ * locks the file (its row on PostgreSQL; SQLite's writer lock covers the whole database), then runs the caller's
+ * guard against the state it read and makes the change: a lock check and the write it allows see the same state,
+ * across instances too. Name claims are serialized by one more lock (an advisory one on PostgreSQL), always taken
+ * before any row lock so two transactions never wait on each other in opposite orders.
+ *
+ * The protocol's invariants on versions live here, once: a file's version goes up by exactly one per content
+ * change (so it never repeats), and LastModifiedTime strictly increases from one version to the next.
+ */
+export class SqlCatalog implements Catalog, LockStore {
+  private readonly sql;
+
+  constructor(
+    readonly db: SqlDatabase,
+    /** Names the lock that serializes name claims (one per schema, so separate schemas do not wait on each other). */
+    private readonly namesLockKey = 'quire:names',
+  ) {
+    const d = db.dialect;
+    const [files, versions, locks, userInfo] = ['files', 'versions', 'locks', 'user_info'].map((n) => d.table(n));
+    const fileSelect = `
+      SELECT f.id, f.name, f.owner_id, f.created_at, f.version,
+             v.size, v.sha256, v.blob_key, v.created_at AS modified_at, v.author_id AS modified_by,
+             l.value AS lock_value, l.expires_at AS lock_expires_at
+      FROM ${files} f
+      JOIN ${versions} v ON v.file_id = f.id AND v.version = f.version
+      LEFT JOIN ${locks} l ON l.file_id = f.id
+      WHERE f.deleted_at IS NULL`;
+    this.sql = {
+      fileById: `${fileSelect} AND f.id = $1`,
+      fileByName: `${fileSelect} AND f.name_key = $1`,
+      allFiles: `${fileSelect} ORDER BY f.name_key${d.byteOrder}`,
+      // Only the files row is locked: joining in the same statement would make a row whose head moved meanwhile
+      // fail the join on re-check and look deleted. The state is read by the next statement, after the wait.
+      lockFile: `SELECT id FROM ${files} WHERE id = $1 AND deleted_at IS NULL${d.forUpdate}`,
+      nameHolder: `SELECT id FROM ${files} WHERE name_key = $1 AND deleted_at IS NULL`,
+      setLock: `INSERT INTO ${locks} (file_id, value, expires_at) VALUES ($1, $2, $3)
+                ON CONFLICT (file_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+      clearLock: `DELETE FROM ${locks} WHERE file_id = $1`,
+      insertFile: `INSERT INTO ${files} (id, name, name_key, owner_id, created_at, version) VALUES ($1, $2, $3, $4, $5, 1)`,
+      insertVersion: `INSERT INTO ${versions} (file_id, version, blob_key, size, sha256, created_at, author_id,
+                        editors, modified_by_user, autosave, exit_save, file_conversion, source)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      moveHead: `UPDATE ${files} SET version = $1 WHERE id = $2`,
+      rename: `UPDATE ${files} SET name = $1, name_key = $2 WHERE id = $3`,
+      markDeleted: `UPDATE ${files} SET deleted_at = $1 WHERE id = $2`,
+      versions: `SELECT * FROM ${versions} WHERE file_id = $1 ORDER BY version DESC`,
+      version: `SELECT * FROM ${versions} WHERE file_id = $1 AND version = $2`,
+      userInfo: `SELECT info FROM ${userInfo} WHERE file_id = $1 AND user_id = $2`,
+      setUserInfo: `INSERT INTO ${userInfo} (file_id, user_id, info) VALUES ($1, $2, $3)
+                    ON CONFLICT (file_id, user_id) DO UPDATE SET info = excluded.info`,
+    };
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------------------
+
+  private async stateOf(q: SqlExecutor, id: string, now: number): Promise<FileState | null> {
+    if (!storable(id)) return null;
+    const [row] = await q.all<FileRow>(this.sql.fileById, [id]);
+    return row ? toState(row, now) : null;
+  }
+
+  async getFile(id: string): Promise<FileRecord | null> {
+    return (await this.stateOf(this.db, id, 0))?.file ?? null;
+  }
+
+  async getState(id: string, now: number): Promise<FileState | null> {
+    return this.stateOf(this.db, id, now);
+  }
+
+  async findByName(name: string): Promise<FileRecord | null> {
+    const key = nameKey(name);
+    if (!storable(key)) return null;
+    const [row] = await this.db.all<FileRow>(this.sql.fileByName, [key]);
+    return row ? toFile(row) : null;
+  }
+
+  async listFiles(): Promise<FileRecord[]> {
+    return (await this.db.all<FileRow>(this.sql.allFiles)).map(toFile);
+  }
+
+  async listStates(now: number): Promise<FileState[]> {
+    return (await this.db.all<FileRow>(this.sql.allFiles)).map((r) => toState(r, now));
+  }
+
+  async getVersion(id: string, version: number): Promise<VersionRecord | null> {
+    if (!storable(id) || !Number.isSafeInteger(version) || Math.abs(version) > MAX_INT4) return null;
+    const [row] = await this.db.all<VersionRow>(this.sql.version, [id, version]);
+    return row ? toVersion(row) : null;
+  }
+
+  async listVersions(id: string): Promise<VersionRecord[]> {
+    if (!storable(id)) return [];
+    return (await this.db.all<VersionRow>(this.sql.versions, [id])).map(toVersion);
+  }
+
+  async getUserInfo(fileId: string, userId: string): Promise<string | null> {
+    if (!storable(fileId) || !storable(userId)) return null;
+    const [row] = await this.db.all<{ info: Buffer | string }>(this.sql.userInfo, [fileId, userId]);
+    if (!row) return null;
+    return typeof row.info === 'string' ? row.info : Buffer.from(row.info).toString('utf8');
+  }
+
+  async get(fileId: string, now: number): Promise<LockRecord | null> {
+    return (await this.stateOf(this.db, fileId, now))?.lock ?? null;
+  }
+
+  // ---- the rules every change follows, inside its transaction ----------------------------------------------------
+
+  /** Locks the file until the transaction ends, then reads its state. */
+  private async lockedState(tx: SqlExecutor, id: string, now: number): Promise<FileState> {
+    const locked = storable(id) && (await tx.all(this.sql.lockFile, [id])).length > 0;
+    const state = locked ? await this.stateOf(tx, id, now) : null;
+    if (!state) throw new FileNotFoundError(id);
+    return state;
+  }
+
+  private async lockNames(tx: SqlExecutor): Promise<void> {
+    const lock = this.db.dialect.lockKey;
+    if (lock) await tx.all(lock, [this.namesLockKey]);
+  }
+
+  /** The first of `names` no other live file holds. Call with the names lock held. */
+  private async firstFreeName(tx: SqlExecutor, names: Iterable<string>, exceptId?: string): Promise<string> {
+    let last = '';
+    for (const name of names) {
+      const key = nameKey(name);
+      // a name a backend cannot store cannot be claimed (name rules keep such names from getting here)
+      if (storable(key)) {
+        const [holder] = await tx.all<{ id: string }>(this.sql.nameHolder, [key]);
+        if (!holder || holder.id === exceptId) return name;
+      }
+      last = name;
+    }
+    throw new NameTakenError(last);
+  }
+
+  private async fileRecord(tx: SqlExecutor, id: string): Promise<FileRecord> {
+    const state = await this.stateOf(tx, id, 0);
+    if (!state) throw new FileNotFoundError(id);
+    return state.file;
+  }
+
+  private async addVersion(tx: SqlExecutor, fileId: string, number: number, input: NewVersion, at: number) {
+    const f = input.flags ?? {};
+    await tx.run(this.sql.insertVersion, [
+      fileId,
+      number,
+      input.blob.key,
+      input.blob.size,
+      input.blob.sha256,
+      at,
+      input.authorId,
+      input.editors ?? null,
+      f.modifiedByUser ?? null,
+      f.autosave ?? null,
+      f.exitSave ?? null,
+      f.fileConversion ?? null,
+      input.source,
+    ]);
+  }
+
+  private async insertNewFile(tx: SqlExecutor, name: string, ownerId: string, version: NewVersion, now: number) {
+    const id = newFileId();
+    await tx.run(this.sql.insertFile, [id, name, nameKey(name), ownerId, now]);
+    await this.addVersion(tx, id, 1, version, now);
+    return this.fileRecord(tx, id);
+  }
+
+  /** The head moves to version + 1, dated at least 1 ms after the previous one. */
+  private async commitOn(tx: SqlExecutor, { file }: FileState, version: NewVersion, now: number) {
+    const at = Math.max(now, file.modifiedAt + 1);
+    await this.addVersion(tx, file.id, file.version + 1, version, at);
+    await tx.run(this.sql.moveHead, [file.version + 1, file.id]);
+    return this.fileRecord(tx, file.id);
+  }
+
+  // ---- changes ---------------------------------------------------------------------------------------------------
+
+  async createFile(input: { names: Iterable<string>; ownerId: string; version: NewVersion; now: number }) {
+    return this.db.transaction(async (tx) => {
+      await this.lockNames(tx);
+      const name = await this.firstFreeName(tx, input.names);
+      return this.insertNewFile(tx, name, input.ownerId, input.version, input.now);
+    });
+  }
+
+  async replaceByName(input: {
+    name: string;
+    ownerId: string;
+    version: NewVersion;
+    now: number;
+    guard: Guard;
+  }): Promise<CreatedFile> {
+    return this.db.transaction(async (tx) => {
+      await this.lockNames(tx);
+      const key = nameKey(input.name);
+      if (!storable(key)) throw new NameTakenError(input.name);
+      const [holder] = await tx.all<{ id: string }>(this.sql.nameHolder, [key]);
+      // With the names lock held nobody can rename the holder away; it may still be deleted before its row is
+      // locked, which leaves the name free.
+      const state = holder ? await this.lockedState(tx, holder.id, input.now).catch(notFoundAsNull) : null;
+      if (!state) {
+        return {
+          file: await this.insertNewFile(tx, input.name, input.ownerId, input.version, input.now),
+          replaced: false,
+        };
+      }
+      input.guard(state);
+      return { file: await this.commitOn(tx, state, input.version, input.now), replaced: true };
+    });
+  }
+
+  async commitVersion(id: string, version: NewVersion, now: number, guard: Guard): Promise<FileRecord> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.lockedState(tx, id, now);
+      guard(state);
+      return this.commitOn(tx, state, version, now);
+    });
+  }
+
+  async renameFile(id: string, names: Iterable<string>, now: number, guard: Guard): Promise<FileRecord> {
+    return this.db.transaction(async (tx) => {
+      await this.lockNames(tx);
+      guard(await this.lockedState(tx, id, now));
+      const name = await this.firstFreeName(tx, names, id);
+      await tx.run(this.sql.rename, [name, nameKey(name), id]);
+      return this.fileRecord(tx, id);
+    });
+  }
+
+  async deleteFile(id: string, now: number, guard: Guard): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      guard(await this.lockedState(tx, id, now));
+      await tx.run(this.sql.clearLock, [id]);
+      await tx.run(this.sql.markDeleted, [now, id]);
+    });
+  }
+
+  async setUserInfo(fileId: string, userId: string, info: string): Promise<void> {
+    if (!storable(fileId)) throw new FileNotFoundError(fileId);
+    await this.db.run(this.sql.setUserInfo, [fileId, userId, Buffer.from(info, 'utf8')]);
+  }
+
+  async update(
+    fileId: string,
+    now: number,
+    decide: (current: LockRecord | null, file: FileRecord) => LockRecord | null,
+  ): Promise<FileState> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.lockedState(tx, fileId, now);
+      const next = decide(state.lock, state.file);
+      if (next) await tx.run(this.sql.setLock, [fileId, next.value, next.expiresAt]);
+      else await tx.run(this.sql.clearLock, [fileId]);
+      return { file: state.file, lock: next };
+    });
+  }
+}
+
+function notFoundAsNull(err: unknown): null {
+  if (err instanceof FileNotFoundError) return null;
+  throw err;
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forbidden } from '../../core/errors.ts';
+import type { WopiHost } from '../../wopi/context.ts';
+import { requireUser, type SessionOptions } from '../session.ts';
+import type { ApiContext } from './context.ts';
+import { registerFiles } from './files.ts';
+import { registerMe } from './me.ts';
+import { registerTemplates } from './templates.ts';
+import { registerVersions } from './versions.ts';
+
+/**
+ * The JSON API behind Quire's web page (the page uses nothing else): list, upload, create from a template,
+ * rename, delete, download, version history, restore. Documented in the README. Refusals are thrown as
+ * QuireErrors and answered by the app's one error mapper.
+ */
+export function registerApi(app: FastifyInstance, host: WopiHost, sessions: SessionOptions): void {
+  const ctx: ApiContext = { host, sessions };
+  // Read per request: the public URL is only known once the server listens, after registration.
+  const publicOrigin = () => new URL(host.urls.publicUrl).origin;
+
+  // State changes only from Quire's own pages (or non-browser clients): a cross-site form cannot reach them.
+  const refuseCrossSite = async (request: FastifyRequest) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== publicOrigin()) throw forbidden('cross-site request refused');
+    if (request.headers['sec-fetch-site'] === 'cross-site') throw forbidden('cross-site request refused');
+  };
+
+  app.register(async (api) => {
+    api.addHook('preHandler', requireUser(sessions));
+    api.addHook('preHandler', refuseCrossSite);
+    registerMe(api, ctx);
+    registerTemplates(api);
+    registerFiles(api, ctx);
+    registerVersions(api, ctx);
+  });
+}

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { badRequest, notFound } from '../../core/errors.ts';
+import { restoreVersion } from '../../documents/documents.ts';
+import { splitExtension } from '../../documents/names.ts';
+import { type ApiContext, signedInUser, stateOf } from './context.ts';
+import { sendDownload } from './download.ts';
+import { fileView, userNames, versionView } from './views.ts';
+
+type VersionParams = { Params: { id: string; version: string } };
+
+function versionNumber(raw: string): number {
+  if (!/^[1-9]\d{0,9}$/.test(raw)) throw badRequest('version must be a positive whole number');
+  return Number(raw);
+}
+
+/** A document's versions: the history, one version's bytes, and restoring one. */
+export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
+  const { storage, clock } = ctx.host;
+
+  api.get<{ Params: { id: string } }>('/api/files/:id/versions', async (request) => {
+    const { file } = await stateOf(ctx, request.params.id);
+    const nameOf = userNames(storage);
+    const versions = await storage.catalog.listVersions(file.id);
+    return Promise.all(versions.map((v) => versionView(v, file.version, nameOf)));
+  });
+
+  api.get<VersionParams>('/api/files/:id/versions/:version/content', async (request, reply) => {
+    const { file } = await stateOf(ctx, request.params.id);
+    const v = await storage.catalog.getVersion(file.id, versionNumber(request.params.version));
+    if (!v) throw notFound('no such version');
+    const { base, ext } = splitExtension(file.name);
+    return sendDownload(reply, storage, {
+      blobKey: v.blobKey,
+      size: v.size,
+      name: `${base} (version ${v.version})${ext}`,
+    });
+  });
+
+  api.post<VersionParams>('/api/files/:id/versions/:version/restore', async (request) => {
+    const user = await signedInUser(ctx, request);
+    const file = await restoreVersion(storage, clock, {
+      fileId: request.params.id,
+      version: versionNumber(request.params.version),
+      userId: user.id,
+    });
+    return fileView(await stateOf(ctx, file.id), userNames(storage));
+  });
+}

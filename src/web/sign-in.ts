@@ -1,0 +1,138 @@
+import fastifyCookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { mintSessionToken } from '../auth/sessions.ts';
+import { QuireError } from '../core/errors.ts';
+import { readCapped } from '../core/streams.ts';
+import type { User } from '../users/accounts.ts';
+import { currentUser, type SessionOptions, safeNextPath, sessionCookieName } from './session.ts';
+import { escapeHtml, renderCardPage, sendPage, sendProblem } from './shell.ts';
+
+/** Signing in and out: the sign-in page, its form, and the session cookie it sets or clears. */
+
+// A sign-in form is small; anything larger is not one.
+const MAX_FORM_BYTES = 16 * 1024;
+
+function loginPage(input: { next: string; name?: string; error?: string; signedInAs?: User | null }): string {
+  const parts = ['<h1>Sign in</h1>'];
+  if (input.error) {
+    parts.push(`<p class="notice error" id="login-error" role="alert">${escapeHtml(input.error)}</p>`);
+  }
+  if (input.signedInAs) {
+    parts.push(`<div class="notice">
+<p>You are signed in as <strong>${escapeHtml(input.signedInAs.displayName)}</strong>.</p>
+<div class="card-actions"><a class="button" href="${escapeHtml(input.next)}">Continue</a>
+<form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form></div>
+</div>`);
+  }
+  const described = input.error ? ' aria-describedby="login-error"' : '';
+  parts.push(`<form method="post" action="/login" class="sign-in">
+<input type="hidden" name="next" value="${escapeHtml(input.next)}">
+<label for="login-name">Name</label>
+<input id="login-name" name="name" type="text" autocomplete="username" autocapitalize="none" spellcheck="false"
+  required maxlength="64" value="${escapeHtml(input.name ?? '')}"${described}${input.name ? '' : ' autofocus'}>
+<label for="login-password">Password</label>
+<input id="login-password" name="password" type="password" autocomplete="current-password" required${described}${input.name ? ' autofocus' : ''}>
+<button type="submit">Sign in</button>
+</form>`);
+  return renderCardPage('Sign in — Quire', parts.join('\n'));
+}
+
+const sendLoginPage = (reply: FastifyReply, status: number, input: Parameters<typeof loginPage>[0]) =>
+  sendPage(reply, { kind: 'plain' }, loginPage(input), status);
+
+/** Reads an application/x-www-form-urlencoded body from the raw stream (the app parses no bodies itself). */
+async function readForm(request: FastifyRequest): Promise<URLSearchParams> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new QuireError(415, 'send the form as application/x-www-form-urlencoded');
+  }
+  const body = await readCapped(request.raw, {
+    max: MAX_FORM_BYTES,
+    declared: Number(request.headers['content-length'] ?? 0),
+    tooLarge: () => new QuireError(413, `a sign-in form is at most ${MAX_FORM_BYTES} bytes`),
+  });
+  return new URLSearchParams(body.toString('utf8'));
+}
+
+/**
+ * Refuses a form posted from another site (login CSRF: signing a victim in as the attacker). Browsers say where a
+ * request comes from in Sec-Fetch-Site; clients that do not send it (scripts, old browsers) are let through.
+ */
+function isCrossSite(request: FastifyRequest): boolean {
+  return request.headers['sec-fetch-site'] === 'cross-site';
+}
+
+const refusedCrossSite = (reply: FastifyReply, what: 'Sign-in' | 'Sign-out') =>
+  sendProblem(
+    reply,
+    403,
+    `${what} refused`,
+    `The form was sent from another site. ${what === 'Sign-in' ? 'Sign in' : 'Sign out'} from Quire's own page.`,
+  );
+
+// Registration is deferred until the app boots, so hasDecorator alone cannot see a registration made moments ago.
+const cookiePluginAdded = new WeakSet<FastifyInstance>();
+
+/**
+ * GET /login, POST /login and POST /logout. Expects the app to leave bodies unparsed (as `buildHttpApp` does): the
+ * form is read from the raw request stream, and a body left unread is the app's to drain.
+ */
+export function registerSessionRoutes(app: FastifyInstance, opts: SessionOptions): void {
+  if (!app.hasDecorator('parseCookie') && !cookiePluginAdded.has(app)) {
+    cookiePluginAdded.add(app);
+    app.register(fastifyCookie);
+  }
+  const name = sessionCookieName(opts);
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    const next = safeNextPath(request.query.next);
+    return sendLoginPage(reply, 200, { next, signedInAs: await currentUser(request, opts) });
+  });
+
+  app.post('/login', async (request, reply) => {
+    if (isCrossSite(request)) return refusedCrossSite(reply, 'Sign-in');
+    const form = await readForm(request);
+    const next = safeNextPath(form.get('next'));
+    const userName = (form.get('name') ?? '').trim();
+    const password = form.get('password') ?? '';
+    if (!userName || !password) {
+      return sendLoginPage(reply, 400, { next, name: userName, error: 'Enter your name and your password.' });
+    }
+    const user = await opts.users.verifyPassword(userName, password);
+    if (!user) {
+      request.log.info('sign-in refused');
+      return sendLoginPage(reply, 401, {
+        next,
+        name: userName,
+        error: 'That name and password do not match an account. Try again.',
+      });
+    }
+    const { token, maxAgeSeconds } = await mintSessionToken({
+      userId: user.id,
+      secret: opts.secret,
+      now: opts.now(),
+      ttlMs: opts.ttlMs,
+    });
+    const cookie = app.serializeCookie(name, token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: maxAgeSeconds,
+      secure: opts.secureCookies === true,
+    });
+    return reply.header('set-cookie', cookie).header('cache-control', 'no-store').redirect(next, 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    if (isCrossSite(request)) return refusedCrossSite(reply, 'Sign-out');
+    const cookie = app.serializeCookie(name, '', {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: 0,
+      expires: new Date(0),
+      secure: opts.secureCookies === true,
+    });
+    return reply.header('set-cookie', cookie).header('cache-control', 'no-store').redirect('/login', 303);
+  });
+}
