@@ -1,0 +1,135 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, READ_ONLY } from '../auth/tokens.ts';
+import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
+import { duration, parseCommand, serveSettings, storeOptions, UsageError } from './options.ts';
+
+/** The commands: each reads its settings through options.ts and does one thing with a Quire. */
+
+type Env = Record<string, string | undefined>;
+
+/** Runs a one-shot command against the store, closing it however the command ends. */
+async function withQuire(options: QuireOptions, work: (quire: Quire) => Promise<void>): Promise<void> {
+  const quire = await Quire.create(options);
+  try {
+    await work(quire);
+  } finally {
+    await quire.close();
+  }
+}
+
+export async function serve(args: string[], env: Env): Promise<void> {
+  const { options, port, hostname } = serveSettings(args, env);
+  const quire = await Quire.create(options);
+  const url = await quire.listen(port, hostname);
+  const bound = quire.app.server.address();
+  const boundPort = bound && typeof bound === 'object' ? bound.port : port;
+  console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${boundPort}`);
+  console.log(`Public URL: ${url}   Data: ${options.dataDir}`);
+  if (quire.accounts && (await quire.accounts.list()).length === 0) {
+    console.log('No one can sign in yet: add someone with `npx quire user add NAME --admin` (works while serving).');
+  }
+  const editorUrl = options.editor?.url;
+  console.log(
+    editorUrl ? `Editor: ${editorUrl} (discovery at ${quire.editor.discovery?.discoveryUrl})` : 'Editor: none',
+  );
+  if (editorUrl) {
+    quire.editor.current().then(
+      (d) => console.log(`Editor discovery read: ${d?.flavour}, ${d?.actions.length} actions`),
+      (err: Error) => console.error(`Editor discovery failed (will retry): ${err.message}`),
+    );
+  }
+  const stop = async () => {
+    await quire.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export async function add(args: string[], env: Env): Promise<void> {
+  const { values, positionals } = parseCommand(
+    args,
+    { name: { type: 'string' }, owner: { type: 'string' }, 'public-url': { type: 'string' } },
+    { count: 1, usage: 'quire add takes exactly one PATH' },
+  );
+  const path = positionals[0] as string;
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) throw new UsageError(`not a readable file: ${path}`);
+  const store = storeOptions(values, env);
+  const publicUrl = values['public-url'] ?? env.QUIRE_PUBLIC_URL ?? (await recordedPublicUrl(store.dataDir));
+  await withQuire({ ...store, ...(publicUrl && { publicUrl }) }, async (quire) => {
+    const file = await quire.addFile({
+      source: createReadStream(path),
+      name: values.name ?? basename(path),
+      ownerId: values.owner ?? 'admin',
+    });
+    console.log(JSON.stringify({ id: file.id, name: file.name, wopiSrc: quire.wopiSrc(file.id) }));
+  });
+}
+
+export async function token(args: string[], env: Env): Promise<void> {
+  const { values, positionals } = parseCommand(
+    args,
+    { user: { type: 'string' }, name: { type: 'string' }, 'read-only': { type: 'boolean' }, ttl: { type: 'string' } },
+    { count: 1, usage: 'quire token takes exactly one FILE_ID' },
+  );
+  const fileId = positionals[0] as string;
+  const userId = values.user;
+  if (!userId) throw new UsageError('quire token needs --user ID');
+  const ttlMs = values.ttl ? duration(values.ttl, '--ttl') : DEFAULT_TOKEN_TTL_MS;
+  await withQuire(storeOptions(values, env), async (quire) => {
+    if (!(await quire.host.storage.catalog.getFile(fileId))) throw new UsageError(`no file with id ${fileId}`);
+    const minted = await quire.mintToken({
+      fileId,
+      userId,
+      userName: values.name ?? userId,
+      permissions: values['read-only'] ? READ_ONLY : ALL_PERMISSIONS,
+      ttlMs,
+    });
+    console.log(JSON.stringify(minted));
+  });
+}
+
+async function readPassword(env: Env): Promise<string> {
+  if (env.QUIRE_PASSWORD) return env.QUIRE_PASSWORD;
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '').trim();
+  }
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  // keep the typed password off the screen
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+    if (s.includes('Password')) process.stdout.write(s);
+  };
+  const answer = await new Promise<string>((resolve) => rl.question('Password: ', resolve));
+  rl.close();
+  process.stdout.write('\n');
+  return answer;
+}
+
+export async function user(args: string[], env: Env): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'add') {
+    throw new UsageError('usage: quire user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]');
+  }
+  const { values, positionals } = parseCommand(
+    rest,
+    { 'display-name': { type: 'string' }, admin: { type: 'boolean' } },
+    { count: 1, usage: 'quire user add takes exactly one NAME' },
+  );
+  await withQuire(storeOptions(values, env), async (quire) => {
+    if (!quire.accounts) throw new UsageError('this storage has no user store');
+    const created = await quire.accounts.create({
+      name: positionals[0] as string,
+      password: await readPassword(env),
+      ...(values['display-name'] && { displayName: values['display-name'] }),
+      ...(values.admin && { isAdmin: true }),
+    });
+    const { id, name, displayName, isAdmin } = created;
+    console.log(JSON.stringify({ id, name, displayName, isAdmin }));
+  });
+}

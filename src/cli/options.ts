@@ -1,0 +1,122 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../auth/tokens.ts';
+import type { ProofMode } from '../discovery/editor.ts';
+import { FLAVOURS } from '../discovery/flavour.ts';
+import type { QuireOptions } from '../quire.ts';
+
+/**
+ * Flags and environment → options: every setting the command line takes, with its environment variable and its
+ * default, read in one place. Commands only say which settings they take.
+ */
+
+/** A mistake in how Quire was called: printed with a hint to run --help, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const PROOF_MODES: readonly ProofMode[] = ['off', 'log', 'enforce'];
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+function integer(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, not ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** The flags every command that opens the store takes. */
+const STORE_FLAGS = {
+  data: { type: 'string' },
+  database: { type: 'string' },
+} as const;
+
+const SERVE_FLAGS = {
+  ...STORE_FLAGS,
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'public-url': { type: 'string' },
+  'max-upload': { type: 'string' },
+  'lock-ttl': { type: 'string' },
+  'log-level': { type: 'string' },
+  editor: { type: 'string' },
+  'editor-flavour': { type: 'string' },
+  'proof-keys': { type: 'string' },
+  'ui-language': { type: 'string' },
+  'trusted-user-header': { type: 'string' },
+  metrics: { type: 'boolean' },
+} as const;
+
+type Flags = Record<string, { type: 'string' | 'boolean' }>;
+
+/**
+ * Parses `args` for a command: the store flags plus the command's own, and its positional arguments (exactly
+ * `positionals` of them, named in the error when they are not).
+ */
+export function parseCommand<F extends Flags>(
+  args: string[],
+  own: F,
+  positionals: { count: number; usage: string } = { count: 0, usage: '' },
+) {
+  const parsed = parseArgs({ args, options: { ...STORE_FLAGS, ...own }, allowPositionals: positionals.count > 0 });
+  if (parsed.positionals.length !== positionals.count) throw new UsageError(positionals.usage);
+  return parsed;
+}
+
+/** Where the store is: the data dir, and PostgreSQL when a database URL is given. */
+export function storeOptions(values: { data?: string; database?: string }, env: Env): QuireOptions {
+  const databaseUrl = values.database ?? env.QUIRE_DATABASE_URL;
+  return { dataDir: resolve(values.data ?? env.QUIRE_DATA ?? 'quire-data'), ...(databaseUrl && { databaseUrl }) };
+}
+
+export interface ServeSettings {
+  options: QuireOptions;
+  port: number;
+  hostname: string;
+}
+
+/** Everything `quire serve` takes. */
+export function serveSettings(args: string[], env: Env): ServeSettings {
+  const { values } = parseArgs({ args, options: SERVE_FLAGS });
+  const editorUrl = values.editor ?? env.QUIRE_EDITOR_URL;
+  const flavour = oneOf(values['editor-flavour'] ?? env.QUIRE_EDITOR_FLAVOUR, FLAVOURS, '--editor-flavour');
+  const proofKeys = oneOf(values['proof-keys'] ?? env.QUIRE_PROOF_KEYS, PROOF_MODES, '--proof-keys');
+  const uiLanguage = values['ui-language'] ?? env.QUIRE_UI_LANGUAGE;
+  const trustedUserHeader = values['trusted-user-header'] ?? env.QUIRE_TRUSTED_USER_HEADER;
+  const publicUrl = values['public-url'] ?? env.QUIRE_PUBLIC_URL;
+  return {
+    port: integer(values.port ?? env.QUIRE_PORT ?? '8080', '--port'),
+    hostname: values.host ?? env.QUIRE_HOST ?? '127.0.0.1',
+    options: {
+      ...storeOptions(values, env),
+      ...(publicUrl && { publicUrl }),
+      ...(values['max-upload'] && { maxUploadBytes: integer(values['max-upload'], '--max-upload') }),
+      ...(values['lock-ttl'] && { lockTtlMs: duration(values['lock-ttl'], '--lock-ttl') }),
+      logger: { level: values['log-level'] ?? env.QUIRE_LOG_LEVEL ?? 'info' },
+      editor: {
+        ...(editorUrl && { url: editorUrl }),
+        ...(flavour && { flavour }),
+        ...(proofKeys && { proofKeys }),
+        ...(uiLanguage && { uiLanguage }),
+      },
+      ...(trustedUserHeader && { trustedUserHeader }),
+      metrics: values.metrics === true || env.QUIRE_METRICS === '1',
+    },
+  };
+}
+
+/** "10h", "30m", "45s", "2d" or milliseconds; a mistake is a usage error. */
+export function duration(text: string, what: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new UsageError(`${what}: ${(err as Error).message}`);
+  }
+}
