@@ -50,7 +50,13 @@ export interface QuireOptions {
 }
 
 class PublicUrls implements HostUrls {
+  private known = { url: '', origin: '' };
   constructor(public publicUrl: string) {}
+  get origin(): string {
+    // the public URL is settled once Quire listens; work its origin out once per value, not per request
+    if (this.known.url !== this.publicUrl) this.known = { url: this.publicUrl, origin: new URL(this.publicUrl).origin };
+    return this.known.origin;
+  }
   wopiSrc(fileId: string): string {
     return `${this.publicUrl}/wopi/files/${encodeURIComponent(fileId)}`;
   }

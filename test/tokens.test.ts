@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { DEFAULT_TOKEN_TTL_MS } from '../src/auth/tokens.ts';
+import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, InvalidTokenError, TokenService } from '../src/auth/tokens.ts';
+import { ManualClock } from '../src/core/clock.ts';
 import { startHost, storageKinds, type TestHost, WopiClient } from './helpers/host.ts';
 import { lockOf } from './helpers/misc-helpers.ts';
 
@@ -177,3 +178,52 @@ for (const kind of storageKinds) {
     });
   });
 }
+
+describe('remembered (cached) access tokens', () => {
+  const secret = new TextEncoder().encode(randomBytes(48).toString('base64url'));
+  const grant = { fileId: 'f1', userId: 'alice', userName: 'Alice', permissions: ALL_PERMISSIONS };
+
+  it('refuses a token used after its expiry even though its signature check was remembered', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const tokens = new TokenService(secret, clock);
+    const { access_token } = await tokens.mint({ ...grant, ttlMs: 60_000 });
+    assert.equal((await tokens.verify(access_token)).userId, 'alice');
+    clock.advance(59_999);
+    assert.equal((await tokens.verify(access_token)).userId, 'alice', 'remembered and still valid');
+    clock.advance(1);
+    await assert.rejects(tokens.verify(access_token), InvalidTokenError);
+    await assert.rejects(tokens.verify(access_token), InvalidTokenError, 'and stays refused');
+  });
+
+  it('asks the revocation check on every use, remembered or not', async () => {
+    const revoked = new Set<string>();
+    const tokens = new TokenService(secret, new ManualClock(), { isRevoked: (g) => revoked.has(g.userId) });
+    const { access_token } = await tokens.mint(grant);
+    await tokens.verify(access_token);
+    revoked.add('alice');
+    await assert.rejects(tokens.verify(access_token), /revoked/);
+    revoked.delete('alice');
+    assert.equal((await tokens.verify(access_token)).userId, 'alice');
+  });
+
+  it('checks the signature of every distinct token: a tampered copy of a remembered one is refused', async () => {
+    const tokens = new TokenService(secret, new ManualClock());
+    const { access_token } = await tokens.mint(grant);
+    await tokens.verify(access_token);
+    const [head, payload, signature] = access_token.split('.') as [string, string, string];
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BA' : 'AA'}`;
+    await assert.rejects(tokens.verify(`${head}.${payload}.${flipped}`), InvalidTokenError);
+    const otherPayload = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'mallory' }),
+    ).toString('base64url');
+    await assert.rejects(tokens.verify(`${head}.${otherPayload}.${signature}`), InvalidTokenError);
+  });
+
+  it('stays correct when more tokens are in use than it remembers', async () => {
+    const tokens = new TokenService(secret, new ManualClock(), { cacheSize: 2 });
+    const minted = await Promise.all(['a', 'b', 'c', 'd'].map((userId) => tokens.mint({ ...grant, userId })));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, m] of minted.entries()) assert.equal((await tokens.verify(m.access_token)).userId, 'abcd'[i]);
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ManualClock } from '../src/core/clock.ts';
 import { openSqliteStorage } from '../src/storage/sqlite/index.ts';
@@ -22,6 +23,7 @@ async function startApp(opts: SessionOptions): Promise<{ app: FastifyInstance; u
   const app = Fastify({ logger: false, bodyLimit: Number.MAX_SAFE_INTEGER });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  await app.register(fastifyCookie, { hook: false });
   registerSessionRoutes(app, opts);
   app.get('/private', { preHandler: requireUser(opts) }, async (request) => {
     const user = await currentUser(request, opts);

@@ -1,4 +1,6 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../core/clock.ts';
 import { QuireError } from '../core/errors.ts';
 
@@ -47,12 +49,36 @@ const PERMISSION_CLAIMS: ReadonlyArray<[keyof Permissions, string]> = [
   ['writeRelative', 'r'],
 ];
 
-/** Access tokens as HS256 JWTs scoped to one file and one user. */
+export interface TokenServiceOptions {
+  /** How many verified tokens to remember (least recently used go first). Default 10,000. */
+  cacheSize?: number;
+  /**
+   * Asked on every verification, remembered or not, so a revoked token stops working at once even though its
+   * signature check is cached. Throw an InvalidTokenError (or return true) to refuse it.
+   */
+  isRevoked?: (grant: Grant) => boolean;
+}
+
+/**
+ * Access tokens as HS256 JWTs scoped to one file and one user. An editor presents the same token on every call
+ * for hours, so each distinct token's signature is checked once and its grant remembered (bounded, least recently
+ * used first); expiry and revocation are still checked on every call.
+ */
 export class TokenService {
+  /** The secret as a ready key object: importing raw key bytes on every verification is the costly part. */
+  private readonly key: KeyObject;
+  private readonly verified: LRUCache<string, Grant>;
+  private readonly isRevoked: (grant: Grant) => boolean;
+
   constructor(
-    private readonly secret: Uint8Array,
+    secret: Uint8Array,
     private readonly clock: Clock,
-  ) {}
+    options: TokenServiceOptions = {},
+  ) {
+    this.key = createSecretKey(secret);
+    this.verified = new LRUCache({ max: options.cacheSize ?? 10_000 });
+    this.isRevoked = options.isRevoked ?? (() => false);
+  }
 
   async mint(input: Omit<Grant, 'expiresAt'> & { ttlMs?: number }): Promise<MintedToken> {
     const now = this.clock.now();
@@ -74,13 +100,25 @@ export class TokenService {
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.ceil(expiresAt / 1000))
       .setAudience('quire-wopi')
-      .sign(this.secret);
+      .sign(this.key);
     return { access_token: token, access_token_ttl: expiresAt };
   }
 
+  /** The grant a token stands for; InvalidTokenError when it is forged, expired, revoked or not an access token. */
   async verify(token: string): Promise<Grant> {
+    const grant = this.verified.get(token) ?? (await this.verifySignature(token));
+    if (this.clock.now() >= grant.expiresAt) {
+      this.verified.delete(token);
+      throw new InvalidTokenError('access token expired');
+    }
+    if (this.isRevoked(grant)) throw new InvalidTokenError('access token has been revoked');
+    this.verified.set(token, grant);
+    return grant;
+  }
+
+  private async verifySignature(token: string): Promise<Grant> {
     try {
-      const { payload } = await jwtVerify(token, this.secret, {
+      const { payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
         audience: 'quire-wopi',
         currentDate: new Date(this.clock.now()),
@@ -91,16 +129,16 @@ export class TokenService {
       }
       // tokens minted before `xms` existed expire by `exp` alone (already checked by jwtVerify)
       const expiresAt = typeof xms === 'number' ? xms : exp * 1000;
-      if (this.clock.now() >= expiresAt) throw new InvalidTokenError('access token expired');
       const permissions = Object.fromEntries(PERMISSION_CLAIMS.map(([k, c]) => [k, perm.includes(c)])) as unknown;
-      return {
+      // shared by every request presenting this token: nobody may change it
+      return Object.freeze({
         fileId: fid,
         userId: sub,
         userName: typeof name === 'string' ? name : sub,
-        permissions: permissions as Permissions,
+        permissions: Object.freeze(permissions as Permissions),
         ...(adm === true && { isAdmin: true }),
         expiresAt,
-      };
+      });
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;
       if (err instanceof errors.JWTExpired) throw new InvalidTokenError('access token expired');

@@ -1,7 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Editor } from '../discovery/editor.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { sendError } from './errors.ts';
+import { lazyChildLogger, logRequests } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { discardUnreadBody } from './unread-body.ts';
 import { registerWopiRoutes } from './wopi-routes.ts';
@@ -20,6 +21,9 @@ export interface HttpOptions {
 export function buildHttpApp(host: WopiHost, editor: Editor, options: HttpOptions = {}): FastifyInstance {
   const app = Fastify({
     logger: options.logger ?? false,
+    // one line per request at debug, written by logRequests with tokens redacted; Fastify's own two would carry them
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     // WOPI access tokens can be long, and so can file ids handed in by integrators
     routerOptions: { maxParamLength: 1024 },
     // Keep bodies unread: every content type reaches the handler as the raw request stream.
@@ -31,6 +35,7 @@ export function buildHttpApp(host: WopiHost, editor: Editor, options: HttpOption
   // Whatever a route answered (a refusal before the body, a body it had no use for), the body it left unread
   // is drained or the connection closed, so the next request on the connection is not stuck behind it.
   app.addHook('onSend', async (request, reply) => discardUnreadBody(request, reply));
+  logRequests(app);
   if (options.metrics) registerMetrics(app);
   registerWopiRoutes(app, host, editor);
   app.get('/healthz', async () => ({ ok: true }));

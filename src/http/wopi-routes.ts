@@ -41,7 +41,8 @@ async function toWopiRequest(host: WopiHost, request: Req, token: string): Promi
 function send(reply: FastifyReply, result: WopiResult): FastifyReply {
   reply.code(result.status).headers(result.headers ?? {});
   if (result.stream) return reply.send(result.stream);
-  if (result.json !== undefined) return reply.type('application/json; charset=utf-8').send(JSON.stringify(result.json));
+  const json = result.jsonText ?? (result.json === undefined ? undefined : JSON.stringify(result.json));
+  if (json !== undefined) return reply.type('application/json; charset=utf-8').send(json);
   return reply.send('');
 }
 

@@ -1,4 +1,3 @@
-import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mintSessionToken } from '../auth/sessions.ts';
 import { QuireError } from '../core/errors.ts';
@@ -70,18 +69,12 @@ const refusedCrossSite = (reply: FastifyReply, what: 'Sign-in' | 'Sign-out') =>
     `The form was sent from another site. ${what === 'Sign-in' ? 'Sign in' : 'Sign out'} from Quire's own page.`,
   );
 
-// Registration is deferred until the app boots, so hasDecorator alone cannot see a registration made moments ago.
-const cookiePluginAdded = new WeakSet<FastifyInstance>();
-
 /**
  * GET /login, POST /login and POST /logout. Expects the app to leave bodies unparsed (as `buildHttpApp` does): the
- * form is read from the raw request stream, and a body left unread is the app's to drain.
+ * form is read from the raw request stream, and a body left unread is the app's to drain. Expects @fastify/cookie
+ * (`registerWeb` registers it for the web routes only).
  */
 export function registerSessionRoutes(app: FastifyInstance, opts: SessionOptions): void {
-  if (!app.hasDecorator('parseCookie') && !cookiePluginAdded.has(app)) {
-    cookiePluginAdded.add(app);
-    app.register(fastifyCookie);
-  }
   const name = sessionCookieName(opts);
 
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {

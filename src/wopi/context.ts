@@ -23,6 +23,8 @@ export interface WopiResult {
   status: number;
   headers?: Record<string, string>;
   json?: unknown;
+  /** JSON already serialized (an answer reused as it was). */
+  jsonText?: string;
   stream?: Readable;
 }
 
@@ -38,6 +40,8 @@ export interface WopiConfig {
 /** The URLs Quire hands out: where the WOPI endpoint of a file is, and where its host page is. */
 export interface HostUrls {
   publicUrl: string;
+  /** The public URL's origin (scheme://host[:port]): where Quire's pages, and so its host page, live. */
+  readonly origin: string;
   wopiSrc(fileId: string): string;
   hostPage(fileId: string, action: HostPageAction): string;
   /** The page with the file's version history. */

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Dialect, SqlDatabase, SqlExecutor } from '../sql/database.ts';
 
@@ -19,6 +20,10 @@ const dialect: Dialect = {
 const toSqlite = (sql: string) => sql.replace(/\$(\d+)/g, '@p$1');
 const bindable = (params: readonly unknown[]) =>
   Object.fromEntries(params.map((p, i) => [`p${i + 1}`, typeof p === 'boolean' ? (p ? 1 : 0) : p]));
+
+/** Results remembered per statement before that statement's are forgotten; larger results are not kept. */
+const MAX_REMEMBERED_PER_STATEMENT = 10_000;
+const MAX_REMEMBERED_ROWS = 100;
 
 class Connection implements SqlExecutor {
   private readonly statements = new Map<string, Database.Statement>();
@@ -56,26 +61,89 @@ function open(path: string): Database.Database {
 }
 
 /**
+ * What every SqliteDatabase open on the same file in this process shares: one queue of writers (a second one
+ * waiting in BEGIN IMMEDIATE for a first that awaits would block the thread it needs to finish), and a count of
+ * commits, so a read after any of them in this process forgets what it remembered.
+ */
+interface SharedFile {
+  queue: Promise<unknown>;
+  commits: number;
+  openCount: number;
+}
+const sharedFiles = new Map<string, SharedFile>();
+
+function share(path: string): { key: string; file: SharedFile } {
+  const key = realpathSync(path);
+  const found = sharedFiles.get(key) ?? { queue: Promise.resolve(), commits: 0, openCount: 0 };
+  sharedFiles.set(key, found);
+  found.openCount++;
+  return { key, file: found };
+}
+
+/**
  * One SQLite file (WAL, synchronous=FULL), shared by the server and CLI commands on the same data dir.
  *
- * Writes go through one connection, one transaction at a time (an in-process queue, and BEGIN IMMEDIATE across
- * processes), so a transaction's statements never interleave with another's even though the SQL rules are written
- * as async code. Reads outside transactions use a second connection, which sees only committed data.
+ * Writes go through one connection, one transaction at a time (a queue shared by everything in this process that
+ * has the file open, and BEGIN IMMEDIATE across processes), so a transaction's statements never interleave with
+ * another's even though the SQL rules are written as async code. Reads outside transactions use a second
+ * connection, which sees only committed data.
  */
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = dialect;
   private readonly writer: Connection;
   private readonly reader: Connection;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly shared: { key: string; file: SharedFile };
+  private readonly dataVersion: Database.Statement<[], number>;
+  private seenVersion = -1;
+  private seenCommits = -1;
+  /** Whether data_version was read in this turn of the event loop. */
+  private checkedThisTurn = false;
+  private readonly endTurn = () => {
+    this.checkedThisTurn = false;
+  };
+  /** Read results by statement, then by parameters. */
+  private readonly remembered = new Map<string, Map<string, unknown[]>>();
 
   constructor(path: string, schema: (d: Dialect) => string) {
     this.writer = new Connection(open(path));
     this.writer.raw.exec(schema(dialect));
     this.reader = new Connection(open(path));
+    this.shared = share(path);
+    this.dataVersion = this.reader.raw.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
-  all<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-    return this.reader.all<Row>(sql, params);
+  /**
+   * Reads on committed data. Results are remembered until the database changes: SQLite's data_version moves
+   * whenever another connection (this process's writer, a CLI command, another process) commits, and then
+   * everything remembered is forgotten. It is read once per turn of the event loop, and again after any commit
+   * made in this process: a read never misses a commit it could know of. Another process's commit is seen from the
+   * next turn on; within a turn no I/O happens, so nothing that turn reads can depend on that commit. An editor's CheckFileInfo, GetFile
+   * and GetLock calls between saves cost lookups instead of queries.
+   */
+  async all<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const commits = this.shared.file.commits;
+    if (!this.checkedThisTurn || this.seenCommits !== commits) {
+      this.checkedThisTurn = true;
+      this.seenCommits = commits;
+      setImmediate(this.endTurn);
+      const version = this.dataVersion.get() as number;
+      if (version !== this.seenVersion) {
+        this.remembered.clear();
+        this.seenVersion = version;
+      }
+    }
+    const byParams = this.remembered.get(sql);
+    const key = JSON.stringify(params);
+    const hit = byParams?.get(key);
+    if (hit) return hit as Row[];
+    const rows = await this.reader.all<Row>(sql, params);
+    if (rows.length <= MAX_REMEMBERED_ROWS) {
+      const forStatement = byParams ?? new Map<string, unknown[]>();
+      if (!byParams) this.remembered.set(sql, forStatement);
+      if (forStatement.size >= MAX_REMEMBERED_PER_STATEMENT) forStatement.clear();
+      forStatement.set(key, rows);
+    }
+    return rows;
   }
 
   /** A single write outside a transaction still waits its turn: it must not land inside someone else's. */
@@ -84,8 +152,9 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const turn = this.queue.then(() => this.inTransaction(work));
-    this.queue = turn.catch(() => {});
+    const file = this.shared.file;
+    const turn = file.queue.then(() => this.inTransaction(work));
+    file.queue = turn.catch(() => {});
     return turn;
   }
 
@@ -95,6 +164,8 @@ export class SqliteDatabase implements SqlDatabase {
     try {
       const result = await work(this.writer);
       raw.exec('COMMIT');
+      // every reader in this process looks at data_version again, and so forgets what this commit changed
+      this.shared.file.commits++;
       return result;
     } catch (err) {
       if (raw.inTransaction) raw.exec('ROLLBACK');
@@ -112,8 +183,10 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    const { key, file } = this.shared;
+    await file.queue;
     this.reader.raw.close();
     this.writer.raw.close();
+    if (--file.openCount === 0 && sharedFiles.get(key) === file) sharedFiles.delete(key);
   }
 }

@@ -16,13 +16,12 @@ import { registerVersions } from './versions.ts';
 export function registerApi(app: FastifyInstance, host: WopiHost, sessions: SessionOptions): void {
   const ctx: ApiContext = { host, sessions };
   // Read per request: the public URL is only known once the server listens, after registration.
-  const publicOrigin = () => new URL(host.urls.publicUrl).origin;
 
   // State changes only from Quire's own pages (or non-browser clients): a cross-site form cannot reach them.
   const refuseCrossSite = async (request: FastifyRequest) => {
     if (request.method === 'GET' || request.method === 'HEAD') return;
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== publicOrigin()) throw forbidden('cross-site request refused');
+    if (origin !== undefined && origin !== host.urls.origin) throw forbidden('cross-site request refused');
     if (request.headers['sec-fetch-site'] === 'cross-site') throw forbidden('cross-site request refused');
   };
 

@@ -68,6 +68,6 @@ export function commonFileInfo({ host, state, grant, userInfo }: FileInfoInput) 
     HostEditNewUrl: host.urls.hostPage(file.id, 'editnew'),
     FileVersionUrl: host.urls.historyPage(file.id),
     // the origin of Quire's host page, which exchanges postMessages with the editor frame
-    PostMessageOrigin: new URL(host.urls.publicUrl).origin,
+    PostMessageOrigin: host.urls.origin,
   };
 }

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Backend } from './backends.ts';
+import { filesUnder, freshStorePerTest, openFixture, readBlob, sha256Hex, writeBlob } from './fixture.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * The key `backend` gives `bytes`. Blobs are content-addressed, so any store of the backend gives the same key;
+ * a throwaway one tells it without the bytes ever touching the store under test.
+ */
+async function keyIn(backend: Backend, bytes: Buffer): Promise<string> {
+  const scratch = await openFixture(backend);
+  try {
+    return (await writeBlob(scratch.storage, bytes)).key;
+  } finally {
+    await scratch.close();
+  }
+}
+
+/** Resolves once `source` has handed everything written to it to its reader. */
+async function drained(source: PassThrough): Promise<void> {
+  while (source.writableLength > 0 || source.readableLength > 0) await sleep(5);
+  await sleep(20);
+}
+
+const filesNamed = (files: string[], key: string) => files.filter((f) => f.includes(key));
+
+/** The BlobStore contract: content-addressed, immutable bytes that appear whole or not at all. */
+export function blobStoreContract(backend: Backend): void {
+  describe(`BlobStore contract [${backend.name}]`, () => {
+    const fx = freshStorePerTest(backend);
+
+    it('write answers the SHA-256 and size of the bytes, and read gives the same bytes back', async () => {
+      const { storage } = fx();
+      const bytes = randomBytes(MiB + 123);
+      const blob = await storage.blobs.write(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]));
+      assert.equal(blob.sha256, sha256Hex(bytes));
+      assert.equal(blob.size, bytes.length);
+      assert.equal(typeof blob.key, 'string');
+      assert.ok(blob.key.length > 0);
+      assert.equal(await storage.blobs.has(blob.key), true);
+      assert.ok((await readBlob(storage, blob.key)).equals(bytes));
+    });
+
+    it('an empty blob', async () => {
+      const { storage } = fx();
+      const blob = await writeBlob(storage, Buffer.alloc(0));
+      assert.equal(blob.size, 0);
+      assert.equal(blob.sha256, sha256Hex(Buffer.alloc(0)));
+      assert.equal((await readBlob(storage, blob.key)).length, 0);
+    });
+
+    it('the same bytes give the same key, written one after the other or at once; other bytes another key', async () => {
+      const { storage, dir } = fx();
+      const bytes = randomBytes(200 * KiB);
+      const first = await writeBlob(storage, bytes);
+      const again = await writeBlob(storage, bytes);
+      assert.deepEqual(again, first);
+      const together = await Promise.all(Array.from({ length: 4 }, () => writeBlob(storage, bytes)));
+      for (const blob of together) assert.deepEqual(blob, first);
+      assert.ok((await readBlob(storage, first.key)).equals(bytes));
+      const other = await writeBlob(storage, Buffer.concat([bytes, Buffer.from('!')]));
+      assert.notEqual(other.key, first.key);
+      const files = await filesUnder(dir);
+      assert.equal(filesNamed(files, first.key).length <= 1, true, `at most one file holds the blob: ${files}`);
+    });
+
+    it('has() is false for bytes never written; reading them fails', async () => {
+      const { storage } = fx();
+      await writeBlob(storage, 'something else');
+      const key = await keyIn(backend, Buffer.from('never written here'));
+      assert.equal(await storage.blobs.has(key), false);
+      await assert.rejects(async () => readBlob(storage, key));
+    });
+
+    it('a blob is not visible until its write completes', async () => {
+      const { storage, dir } = fx();
+      const head = randomBytes(256 * KiB);
+      const tail = randomBytes(256 * KiB);
+      const whole = Buffer.concat([head, tail]);
+      const [wholeKey, headKey] = [await keyIn(backend, whole), await keyIn(backend, head)];
+      const source = new PassThrough();
+      const writing = storage.blobs.write(source);
+      source.write(head);
+      await drained(source);
+      assert.equal(await storage.blobs.has(wholeKey), false, 'not visible while the source is still streaming');
+      assert.equal(await storage.blobs.has(headKey), false, 'nor is the part received so far');
+      const during = await filesUnder(dir);
+      assert.deepEqual(filesNamed(during, wholeKey), [], `no file has its key yet: ${during}`);
+      assert.deepEqual(filesNamed(during, headKey), []);
+      source.end(tail);
+      const blob = await writing;
+      assert.equal(blob.key, wholeKey);
+      assert.equal(await storage.blobs.has(wholeKey), true);
+      assert.ok((await readBlob(storage, wholeKey)).equals(whole));
+    });
+
+    it('a source that fails rejects the write and leaves no blob and no temp file', async () => {
+      const { storage, dir } = fx();
+      await writeBlob(storage, 'already there');
+      const before = await filesUnder(dir);
+      const partial = randomBytes(300 * KiB);
+      const failure = new Error('the client went away');
+      const source = new PassThrough();
+      const writing = storage.blobs.write(source);
+      source.write(partial);
+      await drained(source);
+      source.destroy(failure);
+      await assert.rejects(writing, (err) => err === failure || (err as Error).cause === failure);
+      assert.equal(await storage.blobs.has(await keyIn(backend, partial)), false);
+      assert.deepEqual(await filesUnder(dir), before, 'no blob and no temp file left behind');
+    });
+
+    it('a blob written on one instance is read on another', async () => {
+      const { storage, peer } = fx();
+      const other = await peer();
+      const bytes = randomBytes(64 * KiB);
+      const blob = await writeBlob(storage, bytes);
+      assert.equal(await other.blobs.has(blob.key), true);
+      assert.ok((await readBlob(other, blob.key)).equals(bytes));
+    });
+
+    it('a 64 MiB write streams: buffers held stay far below its size', async () => {
+      const { storage } = fx();
+      // One chunk sent 64 times: the source itself holds 1 MiB, so growth is what the store holds on to.
+      const chunk = randomBytes(MiB);
+      const count = 64;
+      const expected = createHash('sha256');
+      for (let i = 0; i < count; i++) expected.update(chunk);
+      const held = () => {
+        const m = process.memoryUsage();
+        return m.arrayBuffers + m.heapUsed;
+      };
+      const baseline = held();
+      let peak = baseline;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, held());
+      }, 2);
+      let blob: Awaited<ReturnType<typeof storage.blobs.write>>;
+      try {
+        blob = await storage.blobs.write(
+          Readable.from(
+            (function* () {
+              for (let i = 0; i < count; i++) yield chunk;
+            })(),
+          ),
+        );
+      } finally {
+        clearInterval(sampler);
+      }
+      peak = Math.max(peak, held());
+      assert.equal(blob.size, count * MiB);
+      assert.equal(blob.sha256, expected.digest('hex'));
+      const growth = peak - baseline;
+      assert.ok(growth < 24 * MiB, `memory grew by ${(growth / MiB).toFixed(1)} MiB while writing 64 MiB`);
+      const back = createHash('sha256');
+      let size = 0;
+      for await (const part of storage.blobs.read(blob.key)) {
+        back.update(part as Buffer);
+        size += (part as Buffer).length;
+      }
+      assert.equal(size, count * MiB);
+      assert.equal(back.digest('hex'), blob.sha256);
+    });
+  });
+}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach } from 'node:test';
+import type { NewVersion, Storage, StoredBlob } from '../../src/storage/types.ts';
+import type { Backend } from './backends.ts';
+
+/** The instant the suites call "now"; times are passed explicitly, so nothing waits. */
+export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+export const MINUTE = 60_000;
+
+/** Ids no file has, some of which a SQL driver might choke on rather than answer "no such file". */
+export const HOSTILE_IDS = ['\u0000', 'abc\u0000def', '\ud800', "x' OR '1'='1", 'x'.repeat(10_000)];
+
+/** One test's store: a fresh temp dir and an empty store in it, plus peers on the same data. */
+export interface StoreFixture {
+  backend: Backend;
+  dir: string;
+  storage: Storage;
+  /** Another independent instance on the same data (own connections); closed with the fixture. */
+  peer(): Promise<Storage>;
+  close(): Promise<void>;
+}
+
+export async function openFixture(backend: Backend): Promise<StoreFixture> {
+  const dir = await mkdtemp(join(tmpdir(), `quire-contract-${backend.name}-`));
+  let storage: Storage;
+  try {
+    storage = await backend.open(dir);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const peers: Storage[] = [];
+  return {
+    backend,
+    dir,
+    storage,
+    async peer() {
+      const peer = await backend.openPeer(dir);
+      peers.push(peer);
+      return peer;
+    },
+    async close() {
+      try {
+        // peers first: the store's own close() may discard the data they use
+        for (const peer of peers.splice(0)) await peer.close();
+        await storage.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/**
+ * Gives every test of the enclosing describe a fresh fixture (opened before it, closed after it); call the
+ * returned function inside a test to get it.
+ */
+export function freshStorePerTest(backend: Backend): () => StoreFixture {
+  let current: StoreFixture | undefined;
+  beforeEach(async () => {
+    current = await openFixture(backend);
+  });
+  afterEach(async () => {
+    const fixture = current;
+    current = undefined;
+    await fixture?.close();
+  });
+  return () => {
+    if (!current) throw new Error('no fixture: call inside a test');
+    return current;
+  };
+}
+
+export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+export const bytesOf = (content: string | Uint8Array) =>
+  typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
+
+/** Writes `content` as one blob. */
+export const writeBlob = (storage: Storage, content: string | Uint8Array): Promise<StoredBlob> =>
+  storage.blobs.write(Readable.from([bytesOf(content)]));
+
+/** Reads a blob back whole. */
+export async function readBlob(storage: Storage, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of storage.blobs.read(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A new version with `content` written as its blob. */
+export async function versionOf(
+  storage: Storage,
+  content: string | Uint8Array,
+  extra: Partial<NewVersion> = {},
+): Promise<NewVersion> {
+  return { blob: await writeBlob(storage, content), authorId: 'author', source: 'put', ...extra };
+}
+
+/** Every file under `dir`, as sorted paths relative to it. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)))
+    .sort();
+}
+
+/** `first`, `first (1)`, `first (2)` …: the kind of candidate list documents/ hands to createFile. */
+export function* numberedNames(base: string, ext: string, count = Number.POSITIVE_INFINITY): Generator<string> {
+  yield `${base}${ext}`;
+  for (let i = 1; i < count; i++) yield `${base} (${i})${ext}`;
+}
+
+/** A guard or decide() refusal the suites throw, so they can tell it apart from anything storage throws. */
+export class Refused extends Error {
+  override name = 'Refused';
+  constructor(readonly seen?: unknown) {
+    super('refused by the test');
+  }
+}

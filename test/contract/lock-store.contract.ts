@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FileNotFoundError, type LockRecord, type Storage } from '../../src/storage/types.ts';
+import type { Backend } from './backends.ts';
+import { freshStorePerTest, HOSTILE_IDS, MINUTE, Refused, T0, versionOf } from './fixture.ts';
+import { inPeerProcess, peerTasks } from './peer.ts';
+
+async function newFile(storage: Storage, name = 'doc.docx') {
+  return storage.catalog.createFile({
+    names: [name],
+    ownerId: 'owner',
+    version: await versionOf(storage, 'content', { source: 'import' }),
+    now: T0,
+  });
+}
+
+const COUNT_ACROSS_PROCESSES = 100;
+
+/** Asserts `value` holds exactly `counts[tag]` of each tag. */
+function assertAppends(value: string | undefined, counts: Record<string, number>): void {
+  assert.ok(value !== undefined, 'the file is locked');
+  const found: Record<string, number> = {};
+  for (const ch of value) found[ch] = (found[ch] ?? 0) + 1;
+  assert.deepEqual(found, counts, 'every compare-and-set landed once');
+}
+
+/** How often the writer changes along `value` ("aabba" → 2). */
+const switches = (value: string) => [...value].filter((ch, i) => i > 0 && ch !== value[i - 1]).length;
+
+/** The LockStore contract: compare-and-set on a file's lock, with expiry, atomic across instances. */
+export function lockStoreContract(backend: Backend): void {
+  describe(`LockStore contract [${backend.name}]`, () => {
+    const fx = freshStorePerTest(backend);
+    const lock = (value: string, expiresAt = T0 + 30 * MINUTE): LockRecord => ({ value, expiresAt });
+
+    it('an unlocked file: get answers null, decide sees null and the file, and the lock it returns is stored', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      assert.equal(await storage.locks.get(file.id, T0), null);
+      const seen: Array<[LockRecord | null, unknown]> = [];
+      const state = await storage.locks.update(file.id, T0, (current, f) => {
+        seen.push([current, f]);
+        return lock('L1');
+      });
+      assert.deepEqual(seen, [[null, file]]);
+      assert.deepEqual(state, { file, lock: lock('L1') });
+      assert.deepEqual(await storage.locks.get(file.id, T0), lock('L1'));
+      assert.deepEqual((await storage.catalog.getState(file.id, T0))?.lock, lock('L1'));
+    });
+
+    it('decide sees the current lock; returning another replaces it, returning null clears it', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      await storage.locks.update(file.id, T0, () => lock('L1'));
+      let seen: LockRecord | null | undefined;
+      await storage.locks.update(file.id, T0 + MINUTE, (current) => {
+        seen = current;
+        return lock('L2', T0 + 31 * MINUTE);
+      });
+      assert.deepEqual(seen, lock('L1'));
+      assert.deepEqual(await storage.locks.get(file.id, T0 + MINUTE), lock('L2', T0 + 31 * MINUTE));
+      const cleared = await storage.locks.update(file.id, T0 + 2 * MINUTE, () => null);
+      assert.equal(cleared.lock, null);
+      assert.equal(await storage.locks.get(file.id, T0 + 2 * MINUTE), null);
+      assert.equal((await storage.catalog.getState(file.id, T0 + 2 * MINUTE))?.lock, null);
+    });
+
+    it('a refresh (same value, later expiry) moves the expiry', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      await storage.locks.update(file.id, T0, () => lock('L1', T0 + 30 * MINUTE));
+      await storage.locks.update(file.id, T0 + 20 * MINUTE, (current) => ({
+        value: current?.value ?? 'none',
+        expiresAt: T0 + 50 * MINUTE,
+      }));
+      assert.equal(await storage.locks.get(file.id, T0 + 40 * MINUTE).then((l) => l?.value), 'L1');
+    });
+
+    it('a lock reads as null from its expiry on: get, getState, listStates and decide', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      const expiresAt = T0 + 30 * MINUTE;
+      await storage.locks.update(file.id, T0, () => lock('L1', expiresAt));
+      assert.deepEqual(await storage.locks.get(file.id, expiresAt - 1), lock('L1', expiresAt), 'alive until then');
+      assert.equal(await storage.locks.get(file.id, expiresAt), null);
+      assert.equal(await storage.locks.get(file.id, expiresAt + 1), null);
+      assert.equal((await storage.catalog.getState(file.id, expiresAt))?.lock, null);
+      assert.deepEqual(
+        (await storage.catalog.listStates(expiresAt)).map((s) => s.lock),
+        [null],
+      );
+      let seen: LockRecord | null | undefined;
+      await storage.locks.update(file.id, expiresAt, (current) => {
+        seen = current;
+        return lock('L2', expiresAt + 30 * MINUTE);
+      });
+      assert.equal(seen, null, 'an expired lock is no lock to decide()');
+      assert.deepEqual(await storage.locks.get(file.id, expiresAt), lock('L2', expiresAt + 30 * MINUTE));
+    });
+
+    it('a decide() that throws rejects with its error and changes nothing', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      const refusal = new Refused();
+      await assert.rejects(
+        storage.locks.update(file.id, T0, () => {
+          throw refusal;
+        }),
+        (err) => err === refusal,
+      );
+      assert.equal(await storage.locks.get(file.id, T0), null, 'still unlocked');
+
+      await storage.locks.update(file.id, T0, () => lock('L1'));
+      await assert.rejects(
+        storage.locks.update(file.id, T0 + MINUTE, () => {
+          throw refusal;
+        }),
+        (err) => err === refusal,
+      );
+      assert.deepEqual(await storage.locks.get(file.id, T0 + MINUTE), lock('L1'), 'lock and expiry kept');
+    });
+
+    it('locking does not change the file: version, modifiedAt and the rest stay', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      await storage.locks.update(file.id, T0 + MINUTE, () => lock('L1'));
+      await storage.locks.update(file.id, T0 + 2 * MINUTE, () => null);
+      assert.deepEqual(await storage.catalog.getFile(file.id), file);
+    });
+
+    it('a missing file: get answers null, update rejects with FileNotFoundError without calling decide', async () => {
+      const { storage } = fx();
+      let called = false;
+      const decide = () => {
+        called = true;
+        return lock('L1');
+      };
+      assert.equal(await storage.locks.get('no-such-file', T0), null);
+      await assert.rejects(storage.locks.update('no-such-file', T0, decide), FileNotFoundError);
+      assert.equal(called, false);
+    });
+
+    it('a deleted file: get answers null, update rejects with FileNotFoundError', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      await storage.locks.update(file.id, T0, () => lock('L1'));
+      await storage.catalog.deleteFile(file.id, T0, () => {});
+      assert.equal(await storage.locks.get(file.id, T0), null);
+      await assert.rejects(
+        storage.locks.update(file.id, T0, () => lock('L2')),
+        FileNotFoundError,
+      );
+    });
+
+    it('hostile ids (U+0000, a lone surrogate, quotes, 10,000 characters): null and FileNotFoundError', async () => {
+      const { storage } = fx();
+      await newFile(storage);
+      for (const id of HOSTILE_IDS) {
+        assert.equal(await storage.locks.get(id, T0), null, JSON.stringify(id.slice(0, 20)));
+        await assert.rejects(
+          storage.locks.update(id, T0, () => lock('L1')),
+          FileNotFoundError,
+          JSON.stringify(id.slice(0, 20)),
+        );
+      }
+    });
+
+    it('locks are per file', async () => {
+      const { storage } = fx();
+      const a = await newFile(storage, 'a.docx');
+      const b = await newFile(storage, 'b.docx');
+      await storage.locks.update(a.id, T0, () => lock('LA'));
+      assert.equal(await storage.locks.get(b.id, T0), null);
+      await storage.locks.update(b.id, T0, () => lock('LB'));
+      assert.equal((await storage.locks.get(a.id, T0))?.value, 'LA');
+    });
+
+    it('compare-and-set: 8 concurrent takers on two instances, exactly one wins, the others see its lock', async () => {
+      const { storage, peer } = fx();
+      const other = await peer();
+      const file = await newFile(storage);
+      const attempts = Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? other : storage).locks.update(file.id, T0, (current) => {
+          if (current) throw new Refused(current);
+          return lock(`taker-${i}`);
+        }),
+      );
+      const results = await Promise.allSettled(attempts);
+      const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      assert.equal(winners.length, 1, 'exactly one taker wins');
+      const winner = winners[0]?.lock;
+      assert.ok(winner);
+      for (const r of results) {
+        if (r.status === 'fulfilled') continue;
+        assert.ok(r.reason instanceof Refused, `a loser is refused by its decide(), not by storage: ${r.reason}`);
+        assert.deepEqual(r.reason.seen, winner, "a loser's decide() saw the winner's lock");
+      }
+      assert.deepEqual(await storage.locks.get(file.id, T0), winner);
+      assert.deepEqual(await other.locks.get(file.id, T0), winner);
+    });
+
+    it('compare-and-set: no update is lost when two instances each append to the lock forty times, concurrently', async () => {
+      const { storage, peer } = fx();
+      const other = await peer();
+      const file = await newFile(storage);
+      const args = { fileId: file.id, count: 40, now: T0, expiresAt: T0 + 30 * MINUTE };
+      await Promise.all([
+        peerTasks.lockAppend(storage, { ...args, tag: 'a' }),
+        peerTasks.lockAppend(other, { ...args, tag: 'b' }),
+      ]);
+      assertAppends((await storage.locks.get(file.id, T0))?.value, { a: 40, b: 40 });
+    });
+
+    it('compare-and-set across processes: no update is lost when another process appends at the same time', async () => {
+      const { storage, dir } = fx();
+      const file = await newFile(storage);
+      const args = { fileId: file.id, count: COUNT_ACROSS_PROCESSES, now: T0, expiresAt: T0 + 30 * MINUTE, pauseMs: 2 };
+      const remote = inPeerProcess(backend, dir, 'lockAppend', { ...args, tag: 'b' });
+      await remote.started;
+      await Promise.all([peerTasks.lockAppend(storage, { ...args, tag: 'a' }), remote.done]);
+      const value = (await storage.locks.get(file.id, T0))?.value;
+      assertAppends(value, { a: COUNT_ACROSS_PROCESSES, b: COUNT_ACROSS_PROCESSES });
+      assert.ok(switches(value ?? '') >= 2, `the two processes' updates did not interleave (${value}): a vacuous race`);
+    });
+  });
+}
