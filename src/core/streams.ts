@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { IncompleteBodyError, TooLargeError } from './errors.ts';
 
 /**
@@ -17,33 +17,37 @@ export interface BodyLimit {
 
 const refusalOf = (limit: BodyLimit) => limit.tooLarge?.() ?? new TooLargeError(limit.max);
 
-async function* capped(source: AsyncIterable<Buffer>, limit: BodyLimit): AsyncGenerator<Buffer> {
-  let seen = 0;
-  for await (const chunk of source) {
-    seen += chunk.length;
-    if (seen > limit.max) throw refusalOf(limit);
-    yield chunk;
+const connectionLost = (message: string) => Object.assign(new Error(message), { code: 'ECONNRESET' });
+
+/** Passes bytes through until more than `limit.max` have passed, then fails with the limit's refusal. */
+class ByteLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: BodyLimit) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit.max) done(refusalOf(this.limit));
+    else done(null, chunk);
   }
 }
 
-const connectionLost = (message: string) => Object.assign(new Error(message), { code: 'ECONNRESET' });
-
 /**
  * `source`, failing once more than `limit.max` bytes have passed (memory stays flat), or at once when the declared
- * size is already over. Reads through a pipe so that giving up early leaves `source` intact: a request stream
- * destroyed here would take its socket, and the 413 with it.
+ * size is already over. `source` is piped, not consumed through a pipeline, so that giving up early leaves it
+ * intact: a request stream destroyed here would take its socket, and the 413 with it.
  */
 export function limitBytes(source: Readable, limit: BodyLimit): Readable {
   if ((limit.declared ?? 0) > limit.max) throw refusalOf(limit);
-  const pass = new PassThrough();
-  const fail = (err: Error) => pass.destroy(err);
+  const limited = new ByteLimit(limit);
+  const fail = (err: Error) => limited.destroy(err);
   source.once('error', fail);
   source.once('aborted', () => fail(connectionLost('request aborted')));
   source.once('close', () => {
     if (!source.readableEnded) fail(connectionLost('request closed early'));
   });
-  source.pipe(pass);
-  return Readable.from(capped(pass, limit));
+  limited.once('error', () => source.unpipe(limited));
+  return source.pipe(limited);
 }
 
 /** Reads a small body whole (a JSON or form body, PutUserInfo), refusing one over `limit.max`. */
