@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Dialect, SqlDatabase, SqlExecutor } from '../sql/database.ts';
 
@@ -23,15 +24,34 @@ const dialectFor = (schema: string): Dialect => {
   };
 };
 
+/**
+ * Statements with parameters run as named prepared statements: PostgreSQL parses and plans each once per
+ * connection instead of on every call. The name is a digest of the text, so it is the same on every connection.
+ */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `quire_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 class Executor implements SqlExecutor {
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
+  private query(sql: string, params: readonly unknown[]) {
+    if (params.length === 0) return this.client.query(sql);
+    return this.client.query({ name: statementName(sql), text: sql, values: params as unknown[] });
+  }
+
   async all<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return (await this.client.query(sql, params as unknown[])).rows as Row[];
+    return (await this.query(sql, params)).rows as Row[];
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return (await this.client.query(sql, params as unknown[])).rowCount ?? 0;
+    return (await this.query(sql, params)).rowCount ?? 0;
   }
 }
 
