@@ -56,6 +56,14 @@ const SERVE_FLAGS = {
 
 type Flags = Record<string, { type: 'string' | 'boolean' }>;
 
+/** What parseCommand answers: the flags' values by name, and the positional arguments. */
+export interface ParsedCommand<F extends Flags> {
+  values: {
+    [K in keyof (typeof STORE_FLAGS & F)]?: (typeof STORE_FLAGS & F)[K]['type'] extends 'boolean' ? boolean : string;
+  };
+  positionals: string[];
+}
+
 /**
  * Parses `args` for a command: the store flags plus the command's own, and its positional arguments (exactly
  * `positionals` of them, named in the error when they are not).
@@ -64,10 +72,10 @@ export function parseCommand<F extends Flags>(
   args: string[],
   own: F,
   positionals: { count: number; usage: string } = { count: 0, usage: '' },
-) {
+): ParsedCommand<F> {
   const parsed = parseArgs({ args, options: { ...STORE_FLAGS, ...own }, allowPositionals: positionals.count > 0 });
   if (parsed.positionals.length !== positionals.count) throw new UsageError(positionals.usage);
-  return parsed;
+  return parsed as ParsedCommand<F>;
 }
 
 /** Where the store is: the data dir, and PostgreSQL when a database URL is given. */

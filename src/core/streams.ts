@@ -23,7 +23,8 @@ const connectionLost = (message: string) => Object.assign(new Error(message), { 
 class ByteLimit extends Transform {
   private seen = 0;
   constructor(private readonly limit: BodyLimit) {
-    super();
+    // room for a few socket chunks, so the socket keeps flowing while the next stage is busy
+    super({ highWaterMark: 1024 * 1024 });
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.seen += chunk.length;

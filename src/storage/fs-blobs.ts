@@ -7,6 +7,11 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore, StoredBlob } from './types.ts';
 
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/**
+ * Bytes a save may hold in memory while the disk catches up. While one write is on its way to the disk the next
+ * chunks gather and go down together (writev): with a small buffer every socket chunk waits for its own write.
+ */
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * Blobs as files named by their SHA-256 under `dir`. A write goes to a temp file, is fsynced, then renamed into
@@ -43,6 +48,7 @@ export class FsBlobStore implements BlobStore {
     const hash = createHash('sha256');
     let size = 0;
     const measure = new Transform({
+      highWaterMark: WRITE_BUFFER_BYTES,
       transform(chunk: Buffer, _enc, done) {
         hash.update(chunk);
         size += chunk.length;
@@ -50,7 +56,11 @@ export class FsBlobStore implements BlobStore {
       },
     });
     try {
-      await pipeline(source, measure, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      await pipeline(
+        source,
+        measure,
+        createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES }),
+      );
       await fsyncPath(tmp);
     } catch (err) {
       await rm(tmp, { force: true });

@@ -19,7 +19,8 @@ process.once('exit', () => {
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QUIRE_')) env[k] = v;
-  return { ...env, ...extra };
+  // the sources as they are, never a build that may lag behind them
+  return { ...env, QUIRE_FROM_SOURCE: '1', ...extra };
 }
 
 /** Rejects with a message naming `what` when `promise` takes longer than `ms`. */
