@@ -34,7 +34,11 @@ export function buildHttpApp(host: WopiHost, editor: Editor, options: HttpOption
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   // Whatever a route answered (a refusal before the body, a body it had no use for), the body it left unread
   // is drained or the connection closed, so the next request on the connection is not stuck behind it.
-  app.addHook('onSend', async (request, reply) => discardUnreadBody(request, reply));
+  // (callback hooks: they run on every request, and an async one costs a promise each time)
+  app.addHook('onSend', (request, reply, payload, done) => {
+    discardUnreadBody(request, reply);
+    done(null, payload);
+  });
   logRequests(app);
   if (options.metrics) registerMetrics(app);
   registerWopiRoutes(app, host, editor);

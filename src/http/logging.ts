@@ -68,13 +68,14 @@ export const redactUrl = (url: string) => url.replace(/([?&]access_token=)[^&#]*
 
 /** One line per answered request, at debug. */
 export function logRequests(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const log = request.log;
-    if (!isPino(log) && !(log instanceof LazyChildLogger)) return;
-    if (!(log as unknown as Logger).isLevelEnabled('debug')) return;
-    request.log.debug(
-      { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: reply.elapsedTime },
-      'request answered',
-    );
+    if ((isPino(log) || log instanceof LazyChildLogger) && (log as unknown as Logger).isLevelEnabled('debug')) {
+      log.debug(
+        { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: reply.elapsedTime },
+        'request answered',
+      );
+    }
+    done();
   });
 }

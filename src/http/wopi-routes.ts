@@ -88,14 +88,16 @@ const CORS_EXPOSE_HEADERS = [H.itemVersion, H.lock, H.lockFailureReason, H.valid
  * embedded viewers) needs CORS, which is granted to the editor's own origins only.
  */
 function registerCors(app: FastifyInstance, editor: Editor): void {
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (!origin || !request.url.startsWith('/wopi/') || !editor.origins().includes(origin)) return;
-    reply.headers({
-      'Access-Control-Allow-Origin': origin,
-      Vary: 'Origin',
-      'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS,
-    });
+    if (origin && request.url.startsWith('/wopi/') && editor.origins().includes(origin)) {
+      reply.headers({
+        'Access-Control-Allow-Origin': origin,
+        Vary: 'Origin',
+        'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS,
+      });
+    }
+    done();
   });
   app.options('/wopi/*', async (request, reply) => {
     const origin = request.headers.origin;
