@@ -1,16 +1,21 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadSigningSecret } from './auth/secret.ts';
 import { ALL_PERMISSIONS, type MintedToken, type Permissions, TokenService } from './auth/tokens.ts';
 import { type Clock, systemClock } from './core/clock.ts';
+import { makePrivateDir, tightenTopLevel, writePrivateFile } from './core/private-files.ts';
 import { Editor, type EditorSettings, type HostPageAction } from './discovery/editor.ts';
 import { importFile } from './documents/documents.ts';
+import { EVENT } from './documents/events.ts';
 import { buildHttpApp } from './http/app.ts';
+import { NotReady, type ReadinessCheck } from './http/readiness.ts';
+import { FreeSpace } from './storage/free-space.ts';
+import { FsBlobStore } from './storage/fs-blobs.ts';
 import { openPostgresStorage } from './storage/postgres/index.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
-import type { FileRecord, Storage } from './storage/types.ts';
+import type { Actor, FileRecord, Storage } from './storage/types.ts';
 import { Accounts } from './users/accounts.ts';
 import { registerWeb, type SessionOptions } from './web/index.ts';
 import {
@@ -47,7 +52,16 @@ export interface QuireOptions {
   logger?: FastifyServerOptions['logger'];
   /** Serve Prometheus metrics at /metrics (WOPI requests by operation and status, durations, process). */
   metrics?: boolean;
+  /**
+   * Free space (bytes) the disk holding the blobs keeps in reserve: below it, saves and uploads are refused with 507
+   * before a byte is read, and /readyz answers 503; reading goes on. Default: the smaller of 1 GiB and 5 % of the
+   * disk; 0 turns the check off. Applies to the file blob store Quire opens (or is given).
+   */
+  minFreeBytes?: number;
 }
+
+/** How often temp files abandoned by crashed saves (of this or another process) are looked for while serving. */
+const TEMP_GC_INTERVAL_MS = 10 * 60 * 1000;
 
 class PublicUrls implements HostUrls {
   private known = { url: '', origin: '' };
@@ -70,11 +84,29 @@ class PublicUrls implements HostUrls {
 
 const CLOSE_GRACE_MS = 2000;
 
+/** What /readyz checks of a file blob store: that a save could write where saves write, and that there is room. */
+function blobReadiness(blobs: FsBlobStore, space: FreeSpace): Record<string, ReadinessCheck> {
+  return {
+    blobs: async () => {
+      await blobs.probe();
+      return undefined;
+    },
+    space: async () => {
+      const status = await space.status();
+      const details = { freeBytes: status.freeBytes, minFreeBytes: status.minFreeBytes };
+      const shortfall = FreeSpace.shortfall(status);
+      if (shortfall) throw new NotReady(`${shortfall}: saves and uploads are refused`, details);
+      return details;
+    },
+  };
+}
+
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
 /** A Quire instance: the WOPI host over some storage, with its HTTP app. Embed it, or `listen()`. */
 export class Quire {
   readonly app: FastifyInstance;
+  private tempGc: NodeJS.Timeout | undefined;
 
   readonly host: WopiHost;
   readonly editor: Editor;
@@ -86,7 +118,13 @@ export class Quire {
     private readonly urls: PublicUrls,
     private readonly explicitPublicUrl: boolean,
     private readonly dataDir: string,
-    httpOptions: { logger?: FastifyServerOptions['logger']; metrics?: boolean },
+    httpOptions: {
+      logger?: FastifyServerOptions['logger'];
+      metrics?: boolean;
+      readiness?: Record<string, ReadinessCheck>;
+    },
+    /** The file blob store, when the storage has one: its temp files are collected while serving. */
+    private readonly fsBlobs?: FsBlobStore,
   ) {
     this.host = parts.host;
     this.editor = parts.editor;
@@ -98,7 +136,9 @@ export class Quire {
 
   static async create(options: QuireOptions): Promise<Quire> {
     // everything that can fail comes before storage is opened, so a failed start leaves no pool or handle open
-    await mkdir(options.dataDir, { recursive: true });
+    // private to the user running Quire: created so, and an existing one made so (said in the log, below)
+    await makePrivateDir(options.dataDir);
+    const tightened = await tightenTopLevel(options.dataDir);
     const secret = options.secret ?? (await loadSigningSecret(options.dataDir));
     const storage =
       options.storage ??
@@ -129,10 +169,28 @@ export class Quire {
       secureCookies: urls.publicUrl.startsWith('https:'),
       ...(options.trustedUserHeader && { trustedUserHeader: options.trustedUserHeader }),
     };
-    return new Quire({ host, editor, sessions, accounts }, urls, options.publicUrl !== undefined, options.dataDir, {
-      logger: options.logger,
-      metrics: options.metrics === true,
-    });
+    const fsBlobs = storage.blobs instanceof FsBlobStore ? storage.blobs : undefined;
+    const quire = new Quire(
+      { host, editor, sessions, accounts },
+      urls,
+      options.publicUrl !== undefined,
+      options.dataDir,
+      {
+        logger: options.logger,
+        metrics: options.metrics === true,
+        ...(fsBlobs && { readiness: blobReadiness(fsBlobs, fsBlobs.keepFree(options.minFreeBytes)) }),
+      },
+      fsBlobs,
+    );
+    if (tightened.length > 0) {
+      quire.app.log.warn(
+        { dataDir: options.dataDir, tightened },
+        tightened.some((t) => t.error)
+          ? 'the data dir (password hashes, the signing key) is open to other users and could not all be made private'
+          : 'the data dir (password hashes, the signing key) was open to other users: took their permissions away',
+      );
+    }
+    return quire;
   }
 
   get publicUrl(): string {
@@ -142,15 +200,18 @@ export class Quire {
   /** Starts serving; returns the public URL. Records it in the data dir so `quire add` can print WOPISrc. */
   async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
     await this.app.listen({ port, host: hostname });
+    // abandoned temp files were removed when the store opened; from now on, every 10 minutes
+    this.tempGc ??= setInterval(() => void this.collectGarbage(), TEMP_GC_INTERVAL_MS).unref();
     this.editor.start();
     const address = this.app.server.address();
     if (!this.explicitPublicUrl && address && typeof address === 'object') {
       const shown = hostname.includes(':') ? `[${hostname}]` : hostname;
       this.urls.publicUrl = `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${address.port}`;
     }
-    await writeFile(join(this.dataDir, 'server.json'), `${JSON.stringify({ publicUrl: this.publicUrl })}\n`).catch(
-      () => {},
-    );
+    await writePrivateFile(
+      join(this.dataDir, 'server.json'),
+      `${JSON.stringify({ publicUrl: this.publicUrl })}\n`,
+    ).catch(() => {});
     return this.publicUrl;
   }
 
@@ -164,14 +225,27 @@ export class Quire {
     userName?: string;
     permissions?: Permissions;
     ttlMs?: number;
+    /** Who asks for it, for the event log ('token.minted'); by default the token's own user. */
+    actor?: Actor;
   }): Promise<MintedToken> {
-    return this.host.tokens.mint({
+    const permissions = input.permissions ?? ALL_PERMISSIONS;
+    const minted = await this.host.tokens.mint({
       fileId: input.fileId,
       userId: input.userId,
       userName: input.userName ?? input.userId,
-      permissions: input.permissions ?? ALL_PERMISSIONS,
+      permissions,
       ...(input.ttlMs !== undefined && { ttlMs: input.ttlMs }),
     });
+    await this.host.storage.events.append(
+      {
+        type: EVENT.tokenMinted,
+        fileId: input.fileId,
+        ...(input.actor ?? { userId: input.userId, userName: input.userName ?? input.userId }),
+        details: { for: input.userId, write: permissions.write, expiresAt: minted.access_token_ttl },
+      },
+      this.host.clock.now(),
+    );
+    return minted;
   }
 
   wopiSrc(fileId: string): string {
@@ -179,7 +253,24 @@ export class Quire {
   }
 
   /** Stops serving: requests in flight get a short grace period, then every connection is closed. */
+  /**
+   * Removes temp files that saves left behind when their process died (untouched for an hour); never one a save in
+   * this process is still writing. Runs every 10 minutes while serving. Answers how many it removed.
+   */
+  async collectGarbage(): Promise<number> {
+    if (!this.fsBlobs) return 0;
+    try {
+      const removed = await this.fsBlobs.collectTemp();
+      if (removed.length) this.app.log.info({ removed: removed.length }, 'removed temp files abandoned by saves');
+      return removed.length;
+    } catch (err) {
+      this.app.log.warn({ err }, 'temp file collection failed');
+      return 0;
+    }
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.tempGc);
     this.editor.stop();
     const grace = setTimeout(() => this.app.server.closeAllConnections(), CLOSE_GRACE_MS);
     try {

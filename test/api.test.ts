@@ -113,20 +113,26 @@ for (const kind of storageKinds) {
     });
     after(() => closeHost(host));
 
-    it('without a session: a JSON client gets 401 JSON, a browser is sent to /login with 303', async () => {
-      const json = await call(host, '/api/files');
-      assert.equal(json.status, 401);
-      assert.match(json.headers.get('content-type') ?? '', /^application\/json/);
-      assert.deepEqual(json.json, { error: 'sign in required', login: '/login' });
+    it('without a session: the API answers 401 JSON whatever the Accept header; a page sends a browser to /login', async () => {
+      const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+      for (const accept of ['application/json', browserAccept, '*/*', '']) {
+        for (const [method, path] of [
+          ['GET', '/api/files'],
+          ['POST', '/api/files/new'],
+        ] as const) {
+          const res = await call(host, path, { method, headers: { Accept: accept } });
+          assert.equal(res.status, 401, `${method} ${path}, Accept ${JSON.stringify(accept)}`);
+          assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+          assert.deepEqual(res.json, { error: 'sign in required', login: '/login' });
+        }
+      }
 
-      const browser = await call(host, '/api/files', {
-        headers: { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
-      });
+      const browser = await call(host, '/files/x', { headers: { Accept: browserAccept } });
       assert.equal(browser.status, 303);
       const location = new URL(browser.headers.get('location') ?? '', host.url);
       assert.equal(location.origin, host.url);
       assert.equal(location.pathname, '/login');
-      assert.equal(location.searchParams.get('next'), '/api/files');
+      assert.equal(location.searchParams.get('next'), '/files/x');
 
       for (const path of ['/api/me', '/api/templates']) {
         assert.equal((await call(host, path)).status, 401, path);

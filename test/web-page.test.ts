@@ -160,6 +160,50 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
     await fresh.close();
   });
 
+  it("shows a document's rescued saves with their reason, and restores one as the newest version", async () => {
+    const id = await host.addFile('Contested.docx', 'first', 'ann');
+    const holder = await host.client(id);
+    assert.equal((await holder.lock('HOLDER')).status, 200);
+    const late = await host.client(id);
+    assert.equal((await late.putFile('the late edit', { 'X-WOPI-Lock': 'LATE' })).status, 409);
+    assert.equal((await holder.unlock('HOLDER')).status, 200);
+
+    const history = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await signInThroughPage(history, host.url, 'ann', 'correct horse 1');
+    await history.goto(`${host.url}/files/${id}`);
+    await history.waitForSelector('body[data-ready="true"]');
+    const section = history.getByRole('region', { name: 'Rescued saves' });
+    await section.waitFor();
+    assert.equal(await section.locator('tbody tr').count(), 1);
+    assert.equal(await section.locator('.reason').getAttribute('data-reason'), 'lock mismatch');
+    assert.equal(await section.locator('.reason').textContent(), 'Someone else had it open for editing');
+    await history.screenshot({ path: join(SCREENSHOTS, 'history-rescued.png'), fullPage: true });
+    await section.getByRole('button', { name: /Restore the save rescued/ }).click();
+    await history.getByText('The rescued save is now version 2.').waitFor();
+    assert.equal(await history.locator('#versions tbody tr').count(), 2);
+    assert.equal((await holder.content()).toString(), 'the late edit');
+    await history.close();
+  });
+
+  it('updates the document list live when another client saves', async () => {
+    const id = await host.addFile('Live notes.docx', 'short', 'ann');
+    const list = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await signInThroughPage(list, host.url, 'ann', 'correct horse 1');
+    await list.waitForSelector('body[data-ready="true"]');
+    const liveRow = list.locator('#files tbody tr[data-name="Live notes.docx"]');
+    assert.equal(await liveRow.locator('td[data-label="Size"]').textContent(), '5 B');
+    // an editor (not this page) locks and saves
+    const c = await host.client(id);
+    assert.equal((await c.lock('LIVE')).status, 200);
+    assert.equal((await c.putFile('a much longer text now', { 'X-WOPI-Lock': 'LIVE' })).status, 200);
+    // no reload: the stream of events redraws the list
+    await liveRow.locator('td[data-label="Size"]', { hasText: /^22 B$/ }).waitFor({ timeout: 10_000 });
+    assert.ok(await list.evaluate<string | undefined>('document.body.dataset.liveEvent'), 'redrawn by a live event');
+    await list.screenshot({ path: join(SCREENSHOTS, 'file-list-live.png'), fullPage: true });
+    assert.equal((await c.unlock('LIVE')).status, 200);
+    await list.close();
+  });
+
   it('is usable at phone size', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await signInThroughPage(phone, host.url, 'ann', 'correct horse 1');

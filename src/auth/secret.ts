@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writePrivateFile } from '../core/private-files.ts';
 
 const MIN_SECRET_BYTES = 32;
 
@@ -19,7 +20,7 @@ export async function loadSigningSecret(dataDir: string, env = process.env): Pro
   }
   const path = join(dataDir, 'secret.key');
   try {
-    await writeFile(path, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
+    await writePrivateFile(path, randomBytes(48).toString('base64url'), 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }

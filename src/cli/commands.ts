@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { redactSecrets } from '../auth/redact.ts';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, READ_ONLY } from '../auth/tokens.ts';
 import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
 import { duration, parseCommand, serveSettings, storeOptions, UsageError } from './options.ts';
@@ -32,12 +33,14 @@ export async function serve(args: string[], env: Env): Promise<void> {
   }
   const editorUrl = options.editor?.url;
   console.log(
-    editorUrl ? `Editor: ${editorUrl} (discovery at ${quire.editor.discovery?.discoveryUrl})` : 'Editor: none',
+    editorUrl
+      ? redactSecrets(`Editor: ${editorUrl} (discovery at ${quire.editor.discovery?.discoveryUrl})`)
+      : 'Editor: none',
   );
   if (editorUrl) {
     quire.editor.current().then(
       (d) => console.log(`Editor discovery read: ${d?.flavour}, ${d?.actions.length} actions`),
-      (err: Error) => console.error(`Editor discovery failed (will retry): ${err.message}`),
+      (err: Error) => console.error(`Editor discovery failed (will retry): ${redactSecrets(err.message)}`),
     );
   }
   const stop = async () => {
@@ -51,7 +54,12 @@ export async function serve(args: string[], env: Env): Promise<void> {
 export async function add(args: string[], env: Env): Promise<void> {
   const { values, positionals } = parseCommand(
     args,
-    { name: { type: 'string' }, owner: { type: 'string' }, 'public-url': { type: 'string' } },
+    {
+      name: { type: 'string' },
+      owner: { type: 'string' },
+      'public-url': { type: 'string' },
+      'min-free-space': { type: 'string' },
+    },
     { count: 1, usage: 'quire add takes exactly one PATH' },
   );
   const path = positionals[0] as string;

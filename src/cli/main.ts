@@ -1,3 +1,4 @@
+import { redactSecrets } from '../auth/redact.ts';
 import { QuireError } from '../core/errors.ts';
 import { add, serve, token, user } from './commands.ts';
 import { UsageError } from './options.ts';
@@ -8,19 +9,23 @@ Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
         [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL]
+        [--min-free-space 1G]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
+        --min-free-space: below this much free space saves and uploads get 507 and /readyz 503 (default: the
+        smaller of 1 GiB and 5 % of the disk; 0: off).
         --database postgres://… keeps files, versions, locks and users in PostgreSQL (blobs stay in DIR/blobs);
         add, token and user add take it too, and must be given the same one.
   user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]
         Add a user who can sign in to Quire's pages. The password is read from QUIRE_PASSWORD, else from standard
         input (first line), else asked for on the terminal.
-  add PATH [--name NAME] [--owner ID] [--data DIR] [--database URL] [--public-url URL]
+  add PATH [--name NAME] [--owner ID] [--data DIR] [--database URL] [--public-url URL] [--min-free-space 1G]
         Import a file; prints {"id","name","wopiSrc"} as one JSON line.
   token FILE_ID --user ID [--name DISPLAY] [--read-only] [--ttl 10h] [--data DIR] [--database URL]
         Mint an access token; prints {"access_token","access_token_ttl"} as one JSON line.
 
 Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing
-key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER, QUIRE_METRICS=1.`;
+key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER,
+QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE.`;
 
 const commands: Record<string, (args: string[], env: typeof process.env) => Promise<void>> = {
   serve,
@@ -46,8 +51,9 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     // a refusal of what was asked (an illegal name, a taken user name …), not a failure of Quire
     err instanceof QuireError ||
     (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  console.error(`quire: ${err instanceof Error ? err.message : String(err)}`);
+  // what went wrong may quote a URL or a header: never with a token in it
+  console.error(`quire: ${redactSecrets(err instanceof Error ? err.message : String(err))}`);
   if (known) console.error('Run "quire --help" for usage.');
-  else if (err instanceof Error && err.stack) console.error(err.stack);
+  else if (err instanceof Error && err.stack) console.error(redactSecrets(err.stack));
   process.exit(known ? 2 : 1);
 });

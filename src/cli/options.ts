@@ -52,6 +52,7 @@ const SERVE_FLAGS = {
   'ui-language': { type: 'string' },
   'trusted-user-header': { type: 'string' },
   metrics: { type: 'boolean' },
+  'min-free-space': { type: 'string' },
 } as const;
 
 type Flags = Record<string, { type: 'string' | 'boolean' }>;
@@ -78,10 +79,30 @@ export function parseCommand<F extends Flags>(
   return parsed as ParsedCommand<F>;
 }
 
-/** Where the store is: the data dir, and PostgreSQL when a database URL is given. */
-export function storeOptions(values: { data?: string; database?: string }, env: Env): QuireOptions {
+/**
+ * Where the store is: the data dir, and PostgreSQL when a database URL is given; and the free space writes must
+ * leave on its disk (`--min-free-space`, for the commands that take it, or QUIRE_MIN_FREE_SPACE).
+ */
+export function storeOptions(
+  values: { data?: string; database?: string; 'min-free-space'?: string },
+  env: Env,
+): QuireOptions {
   const databaseUrl = values.database ?? env.QUIRE_DATABASE_URL;
-  return { dataDir: resolve(values.data ?? env.QUIRE_DATA ?? 'quire-data'), ...(databaseUrl && { databaseUrl }) };
+  const minFree = values['min-free-space'] ?? env.QUIRE_MIN_FREE_SPACE;
+  return {
+    dataDir: resolve(values.data ?? env.QUIRE_DATA ?? 'quire-data'),
+    ...(databaseUrl && { databaseUrl }),
+    ...(minFree && { minFreeBytes: byteSize(minFree, '--min-free-space') }),
+  };
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** "1073741824", "512M", "1G", "1.5GiB", "10T": bytes, the units powers of 1024; a mistake is a usage error. */
+export function byteSize(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${what} must be a size such as 1G, 500M or 1073741824, not ${JSON.stringify(text)}`);
+  return Math.floor(Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
 }
 
 export interface ServeSettings {

@@ -46,3 +46,23 @@ export class IncompleteBodyError extends QuireError {
     super(400, 'request body ended before it was complete');
   }
 }
+
+/** The disk (or the user's quota) cannot take what was to be written: 507, and nothing was changed. */
+export class InsufficientStorageError extends QuireError {
+  override name = 'InsufficientStorageError';
+  constructor(reason: string, options: { cause?: unknown } = {}) {
+    super(507, `insufficient storage: ${reason}`, options);
+  }
+}
+
+/** Error codes that mean "no room left": the filesystem's (disk full, quota used up), SQLite's and PostgreSQL's. */
+const OUT_OF_SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
+
+/** The 507 a write that ran out of room deserves, or null when `err` is something else. */
+export function asInsufficientStorage(err: unknown): InsufficientStorageError | null {
+  if (err instanceof InsufficientStorageError) return err;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  if (typeof code !== 'string' || !OUT_OF_SPACE_CODES.has(code)) return null;
+  const what = code === 'EDQUOT' ? 'the disk quota of the user running Quire is used up' : 'the disk is full';
+  return new InsufficientStorageError(`${what} (${code}); nothing was saved`, { cause: err });
+}

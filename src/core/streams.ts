@@ -1,5 +1,5 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { IncompleteBodyError, TooLargeError } from './errors.ts';
+import { IncompleteBodyError, QuireError, TooLargeError } from './errors.ts';
 
 /**
  * The one byte limit for request bodies, and the one capped reader. Every body Quire reads (a save, an upload, a
@@ -58,13 +58,18 @@ export async function readCapped(source: Readable, limit: BodyLimit): Promise<Bu
   return Buffer.concat(chunks);
 }
 
-/** True when a stream failed because its client went away, not because of what it sent. */
+/**
+ * True when a stream failed because its client went away, not because of what it sent. A body read to its end is
+ * destroyed too (auto-destroy), which is no loss: the write it fed may have failed on its own (a full disk).
+ */
 export function isConnectionLoss(err: unknown, source?: Readable): boolean {
-  return source?.destroyed === true || (err as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET';
+  if (source?.destroyed === true && !source.readableEnded) return true;
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET';
 }
 
 /** Maps a lost connection during a body read to the refusal a client (if still there) can read. */
 export function asBodyError(err: unknown, source?: Readable): unknown {
-  if (err instanceof TooLargeError) return err;
+  // a refusal already (over the limit, no room on the disk) stays what it is
+  if (err instanceof QuireError) return err;
   return isConnectionLoss(err, source) ? new IncompleteBodyError() : err;
 }

@@ -1,12 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { QuireError } from '../core/errors.ts';
+import { asInsufficientStorage, QuireError } from '../core/errors.ts';
 import { H } from '../wopi/headers.ts';
 
 /**
  * The one place errors become responses, for every route (WOPI, JSON API, sign-in). A QuireError answers with its
- * status, reason, headers and body fields; a 4xx from Fastify itself (a malformed URL, say) with its status; anything
- * else is a bug: logged in full, answered 500 without details. Every answer is JSON, `{"error": reason, …}`, and
- * WOPI routes also carry the reason in X-WOPI-ServerError.
+ * status, reason, headers and body fields; a 4xx from Fastify itself (a malformed URL, say) with its status; a disk
+ * or quota that ran out (ENOSPC, EDQUOT, SQLITE_FULL, PostgreSQL's disk_full) with 507; anything else is a bug:
+ * logged in full (access tokens taken out, see logging.ts), answered 500 without details. Every answer is JSON,
+ * `{"error": reason, …}`, and WOPI routes also carry the reason in X-WOPI-ServerError.
  */
 
 /** Route config that marks a WOPI route: its refusals carry X-WOPI-ServerError. */
@@ -20,6 +21,9 @@ const headerSafe = (value: string) =>
 
 function describe(err: unknown): QuireError | null {
   if (err instanceof QuireError) return err;
+  // a full disk or quota, wherever it struck (a blob, the catalog): 507 with the reason, not an unexplained 500
+  const full = asInsufficientStorage(err);
+  if (full) return full;
   const status = (err as Partial<FastifyError> | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500)
     return new QuireError(status, (err as Error).message);
@@ -36,7 +40,10 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
       .send(JSON.stringify({ error: 'internal server error' }));
   }
   const wopi = (request.routeOptions.config as RouteKind | undefined)?.wopi === true;
-  request.log.info({ status: refusal.status, reason: refusal.message }, 'request refused');
+  // a refusal the host is to blame for (a full disk, a failed proof check) is worth a warning
+  const fields = { status: refusal.status, reason: refusal.message };
+  if (refusal.status >= 500) request.log.warn(fields, 'request refused');
+  else request.log.info(fields, 'request refused');
   const headers = wopi ? { ...refusal.headers, [H.serverError]: refusal.message } : refusal.headers;
   return reply
     .code(refusal.status)

@@ -1,5 +1,6 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
+import { type Logger, type LoggerOptions, stdSerializers } from 'pino';
+import { redactDeep, redactSecrets } from '../auth/redact.ts';
 
 /**
  * Logging that costs nothing when it is off. Fastify gives each request a child logger; making one costs more than
@@ -64,7 +65,7 @@ const isPino = (logger: FastifyBaseLogger): logger is FastifyBaseLogger & Logger
   typeof (logger as Partial<Logger>).isLevelEnabled === 'function';
 
 /** A URL as logs may show it: access tokens are credentials and never written out. */
-export const redactUrl = (url: string) => url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
+export const redactUrl = (url: string) => redactSecrets(url);
 
 /** One line per answered request, at debug. */
 export function logRequests(app: FastifyInstance): void {
@@ -78,4 +79,59 @@ export function logRequests(app: FastifyInstance): void {
     }
     done();
   });
+}
+
+type LoggerSettings = Exclude<FastifyServerOptions['logger'], boolean | undefined>;
+type Serializer = (value: unknown) => unknown;
+
+/** An error as logs show it: pino's fields, secrets taken out, and never the raw request Node's parser kept. */
+function errorSerializer(theirs?: Serializer): Serializer {
+  return (err) => {
+    const fields = (theirs ?? (stdSerializers.err as Serializer))(err);
+    if (!fields || typeof fields !== 'object') return redactDeep(fields);
+    const { rawPacket: _, ...rest } = fields as Record<string, unknown>;
+    // pino's error objects (causes included) are not plain objects: as plain data, every string in them is reached
+    return redactDeep(JSON.parse(JSON.stringify(rest)), 8);
+  };
+}
+
+/** A request as logs show it: method and URL (tokens out), never its headers. */
+function requestSerializer(theirs?: Serializer): Serializer {
+  return (req) => {
+    if (theirs) return redactDeep(theirs(req), 6);
+    const r = req as { method?: string; url?: string; ip?: string };
+    return { method: r.method, url: typeof r.url === 'string' ? redactUrl(r.url) : undefined, remoteAddress: r.ip };
+  };
+}
+
+/**
+ * The logger settings Quire's app runs with: whatever was asked for, with access tokens kept out of every line.
+ * Messages and the fields logged with them have tokens, Bearer credentials and JWTs replaced; Authorization and
+ * Cookie fields are dropped whole; errors (a failed request's, a discovery failure's) are serialized with their
+ * messages and stacks redacted and without the raw request bytes a parser error carries; requests show only their
+ * method and redacted URL. Costs nothing for lines below the level.
+ */
+export function redactingLogger(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  const asked: LoggerSettings = logger === true ? {} : logger;
+  const serializers = (asked.serializers ?? {}) as Record<string, Serializer>;
+  const theirLogMethod = asked.hooks?.logMethod;
+  const hooks: LoggerOptions['hooks'] = {
+    ...asked.hooks,
+    logMethod(args, method, level) {
+      const safe = args.map((arg) => redactDeep(arg)) as typeof args;
+      // pino takes the message of an error logged on its own from the error itself
+      const [first] = args as unknown[];
+      if (first instanceof Error && typeof args[1] !== 'string') {
+        (safe as unknown[]).splice(1, 0, redactSecrets(first.message));
+      }
+      if (theirLogMethod) return theirLogMethod.call(this, safe, method, level);
+      return method.apply(this, safe);
+    },
+  };
+  return {
+    ...asked,
+    serializers: { ...serializers, err: errorSerializer(serializers.err), req: requestSerializer(serializers.req) },
+    hooks,
+  } as LoggerSettings;
 }

@@ -29,11 +29,23 @@ async function toWopiRequest(host: WopiHost, request: Req, token: string): Promi
   const grant = await host.tokens.verify(token);
   if (grant.fileId !== request.params.id) throw unauthorized('access token is for another file');
   const length = request.headers['content-length'];
+  const header = headerOf(request);
   return {
     fileId: request.params.id,
     grant,
-    header: headerOf(request),
+    header,
     body: request.raw,
+    // made only when an operation writes an event (reads do not)
+    get actor() {
+      return {
+        userId: grant.userId,
+        userName: grant.userName,
+        address: request.ip,
+        client: header('user-agent'),
+        correlationId: header(H.correlationId),
+        sessionId: header(H.sessionId),
+      };
+    },
     ...(length !== undefined && /^\d+$/.test(length) ? { contentLength: Number(length) } : {}),
   };
 }

@@ -85,6 +85,87 @@ export interface VersionRecord extends SaveFlags {
   source: VersionSource;
 }
 
+/**
+ * A save that arrived complete but was refused (the lock did not match, the file changed meanwhile …): kept beside
+ * the file's versions, never its head, so the edit is not lost; it can be downloaded or restored as the newest.
+ */
+export interface RescuedSave extends SaveFlags {
+  id: number;
+  fileId: string;
+  size: number;
+  sha256: string;
+  blobKey: string;
+  createdAt: number;
+  authorId: string;
+  editors?: string;
+  source: 'put' | 'put-relative';
+  /** Why the save was refused, as the client was told. */
+  reason: string;
+  /** The lock the client sent with it, if any. */
+  lock?: string;
+}
+
+export interface NewRescuedSave extends Omit<NewVersion, 'source'> {
+  source: 'put' | 'put-relative';
+  reason: string;
+  lock?: string | undefined;
+}
+
+/**
+ * Something that happened that users or integrators may need to know about: the one record audit, live updates and
+ * webhooks read from. A change's event is written in the same transaction as the change, so there is never a change
+ * without its event or an event without its change.
+ */
+export interface NewEvent {
+  /** What happened, e.g. 'file.saved', 'lock.taken' (see EVENT_TYPES in wopi/ and documents/). */
+  type: string;
+  fileId?: string | undefined;
+  /** Who did it. */
+  userId?: string | undefined;
+  userName?: string | undefined;
+  /** Where the request came from. */
+  address?: string | undefined;
+  /** Which client sent it: the editor's flavour or a User-Agent. */
+  client?: string | undefined;
+  /** The WOPI client's correlation and session ids (X-WOPI-CorrelationId, X-WOPI-SessionId), when sent. */
+  correlationId?: string | undefined;
+  sessionId?: string | undefined;
+  /** Whatever else the event carries (a version number, the old and new name …), as JSON. */
+  details?: Record<string, unknown> | undefined;
+}
+
+/** Who did something, and from where: the part of an event every request knows. */
+export type Actor = Pick<NewEvent, 'userId' | 'userName' | 'address' | 'client' | 'correlationId' | 'sessionId'>;
+
+export interface EventRecord extends NewEvent {
+  /** Increases with every event; a reader that remembers the last id it saw misses nothing. */
+  id: number;
+  /** ms since epoch */
+  at: number;
+}
+
+export interface EventQuery {
+  fileId?: string;
+  userId?: string;
+  /** Only events after this id (a live reader's cursor). */
+  afterId?: number;
+  /** Only events before this id (paging back through history). */
+  beforeId?: number;
+  /** At most this many, newest first unless `afterId` is given (then oldest first). */
+  limit: number;
+}
+
+export interface EventLog {
+  /** Records an event that comes with no change (an open, a download, a token minted). */
+  append(event: NewEvent, at: number): Promise<EventRecord>;
+  list(query: EventQuery): Promise<EventRecord[]>;
+  /** Removes events older than `before` (retention); answers how many. */
+  prune(before: number): Promise<number>;
+}
+
+/** How a change describes itself as an event, once it knows its result (the new version, the name it got …). */
+export type Describe<R> = (result: R) => NewEvent | null;
+
 export interface CreatedFile {
   file: FileRecord;
   /** True when an existing file (same name) received a new version instead of a file being created. */
@@ -110,6 +191,7 @@ export interface Catalog {
     ownerId: string;
     version: NewVersion;
     now: number;
+    event?: Describe<FileRecord>;
   }): Promise<FileRecord>;
 
   /**
@@ -122,16 +204,37 @@ export interface Catalog {
     version: NewVersion;
     now: number;
     guard: Guard;
+    event?: Describe<CreatedFile>;
   }): Promise<CreatedFile>;
 
   /** Moves the file's head to a new version after `guard` passes, in one transaction. */
-  commitVersion(id: string, version: NewVersion, now: number, guard: Guard): Promise<FileRecord>;
+  commitVersion(
+    id: string,
+    version: NewVersion,
+    now: number,
+    guard: Guard,
+    event?: Describe<FileRecord>,
+  ): Promise<FileRecord>;
 
   /** Renames to the first free name of `names` after `guard` passes. Throws NameTakenError when none is. */
-  renameFile(id: string, names: Iterable<string>, now: number, guard: Guard): Promise<FileRecord>;
+  renameFile(
+    id: string,
+    names: Iterable<string>,
+    now: number,
+    guard: Guard,
+    event?: Describe<{ before: FileRecord; after: FileRecord }>,
+  ): Promise<FileRecord>;
 
   /** Removes the file from the catalog (its versions are kept) after `guard` passes. */
-  deleteFile(id: string, now: number, guard: Guard): Promise<void>;
+  deleteFile(id: string, now: number, guard: Guard, event?: Describe<FileRecord>): Promise<void>;
+
+  /** Keeps a refused save beside the file (its head does not move). */
+  rescue(fileId: string, save: NewRescuedSave, now: number, event?: Describe<RescuedSave>): Promise<RescuedSave>;
+  /** A file's rescued saves, newest first. */
+  listRescued(fileId: string): Promise<RescuedSave[]>;
+  getRescued(fileId: string, id: number): Promise<RescuedSave | null>;
+  /** Forgets rescued saves older than `before` (their blobs are left to blob GC); answers how many. */
+  pruneRescued(before: number): Promise<number>;
 
   getUserInfo(fileId: string, userId: string): Promise<string | null>;
   setUserInfo(fileId: string, userId: string, info: string): Promise<void>;
@@ -147,6 +250,7 @@ export interface LockStore {
     fileId: string,
     now: number,
     decide: (current: LockRecord | null, file: FileRecord) => LockRecord | null,
+    event?: Describe<{ before: LockRecord | null; after: LockRecord | null; file: FileRecord }>,
   ): Promise<FileState>;
 }
 
@@ -193,6 +297,8 @@ export interface Storage {
   catalog: Catalog;
   locks: LockStore;
   blobs: BlobStore;
+  /** What happened: every change's event (written with the change) and the events that come with none. */
+  events: EventLog;
   /** People who sign in to Quire's pages; absent when an embedding app does its own sign-in. */
   users?: UserStore | undefined;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ALL_PERMISSIONS, READ_ONLY } from '../auth/tokens.ts';
 import type { Editor } from '../discovery/editor.ts';
+import { EVENT } from '../documents/events.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { currentUser, requireUser, type SessionOptions } from './session.ts';
 import { escapeHtml, renderDocument, sendPage, sendProblem } from './shell.ts';
@@ -54,6 +55,19 @@ export function registerHostPage(
         permissions: readOnly ? READ_ONLY : ALL_PERMISSIONS,
         ...(user.isAdmin && { isAdmin: true }),
       });
+      const agent = request.headers['user-agent'];
+      await host.storage.events.append(
+        {
+          type: EVENT.opened,
+          fileId: file.id,
+          userId: user.id,
+          userName: user.displayName,
+          address: request.ip,
+          ...(typeof agent === 'string' && { client: agent }),
+          details: { action: resolved.action.name, readOnly },
+        },
+        host.clock.now(),
+      );
       const editorOrigin = new URL(resolved.url).origin;
       const favicon = resolved.action.favIconUrl
         ? `<link rel="icon" href="${escapeHtml(resolved.action.favIconUrl)}">`

@@ -4,6 +4,7 @@ import type { Editor } from '../discovery/editor.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { registerApi } from './api/index.ts';
 import { registerHostPage } from './host-page.ts';
+import { LiveEvents, registerLiveEvents } from './live.ts';
 import { registerPages } from './pages.ts';
 import type { SessionOptions } from './session.ts';
 import { registerSessionRoutes } from './sign-in.ts';
@@ -27,5 +28,8 @@ export function registerWeb(
     registerHostPage(web, { host, editor, sessions });
     registerPages(web, host, sessions);
     registerApi(web, host, sessions);
+    const live = new LiveEvents(host.storage.events);
+    registerLiveEvents(web, live, sessions);
+    web.addHook('onClose', async () => live.stop());
   });
 }

@@ -91,7 +91,17 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
   <caption class="visually-hidden">Versions of ${escapeHtml(file.name)}, newest first</caption>
   <thead><tr><th scope="col">Version</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">How</th><th scope="col">Size</th><th scope="col">Actions</th></tr></thead>
   <tbody><tr><td colspan="6">Loading…</td></tr></tbody>
-</table>`,
+</table>
+<section id="rescued-section" class="rescued" aria-labelledby="rescued-title" hidden>
+  <h2 id="rescued-title">Rescued saves</h2>
+  <p class="hint">Saves an editor sent that could not become a version (someone else held the document, or it had
+  changed meanwhile). Quire kept them: download one, or make it the newest version.</p>
+  <table id="rescued" class="files">
+    <caption class="visually-hidden">Rescued saves of this document, newest first</caption>
+    <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Why it was refused</th><th scope="col">Size</th><th scope="col">Actions</th></tr></thead>
+    <tbody></tbody>
+  </table>
+</section>`,
     });
   });
 }

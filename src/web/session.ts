@@ -115,13 +115,16 @@ export function prefersJson(accept: string | undefined): boolean {
 }
 
 /**
- * A preHandler that lets signed-in requests through. Anyone else gets 401 JSON when they prefer JSON, or is sent
- * to the sign-in page (and back here afterwards, for GET requests).
+ * A preHandler that lets signed-in requests through. Anyone else gets 401 JSON when they prefer JSON (or always,
+ * with `answer: 'json'`: the JSON API), or is sent to the sign-in page (and back here afterwards, for GET requests).
  */
-export function requireUser(opts: SessionOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+export function requireUser(
+  opts: SessionOptions,
+  { answer = 'negotiate' }: { answer?: 'negotiate' | 'json' } = {},
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     if (await currentUser(request, opts)) return;
-    if (prefersJson(request.headers.accept)) {
+    if (answer === 'json' || prefersJson(request.headers.accept)) {
       // Answered here rather than thrown: apps that embed these routes without Quire's error mapper get it too.
       await reply
         .code(401)

@@ -3,7 +3,7 @@ import type { Grant, TokenService } from '../auth/tokens.ts';
 import type { Clock } from '../core/clock.ts';
 import type { HostPageAction } from '../discovery/editor.ts';
 import type { Flavour } from '../discovery/flavour.ts';
-import type { Storage } from '../storage/types.ts';
+import type { Actor, Storage } from '../storage/types.ts';
 
 /** One WOPI call, free of any web framework: what an operation may read. */
 export interface WopiRequest {
@@ -16,6 +16,8 @@ export interface WopiRequest {
   body: Readable;
   /** Content-Length when the client sent one. */
   contentLength?: number;
+  /** Who is calling and from where (the grant's user, the client's address and User-Agent, WOPI's ids): for events. */
+  actor: Actor;
 }
 
 /** What an operation answers; the HTTP layer writes it out. */

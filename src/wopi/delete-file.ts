@@ -1,4 +1,5 @@
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { EVENT, eventOf } from './events.ts';
 import { loadState, requirePermission } from './file-state.ts';
 import { assertUnlocked } from './lock-rules.ts';
 
@@ -6,6 +7,11 @@ import { assertUnlocked } from './lock-rules.ts';
 export async function deleteFile(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
   requirePermission(req, 'delete', 'deleting');
   assertUnlocked(await loadState(host, req));
-  await host.storage.catalog.deleteFile(req.fileId, host.clock.now(), (state) => assertUnlocked(state));
+  await host.storage.catalog.deleteFile(
+    req.fileId,
+    host.clock.now(),
+    (state) => assertUnlocked(state),
+    (file) => eventOf(req, EVENT.deleted, { name: file.name }),
+  );
   return { status: 200 };
 }

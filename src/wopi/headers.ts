@@ -21,6 +21,7 @@ export const H = {
   proofOld: 'X-WOPI-ProofOld',
   proofTimestamp: 'X-WOPI-TimeStamp',
   correlationId: 'X-WOPI-CorrelationId',
+  sessionId: 'X-WOPI-SessionId',
 } as const;
 
 /** Save flags, sent by ONLYOFFICE and older Collabora as X-LOOL-WOPI-*, by current Collabora as X-COOL-WOPI-*. */

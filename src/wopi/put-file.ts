@@ -1,10 +1,12 @@
 import { QuireError } from '../core/errors.ts';
-import type { FileState } from '../storage/types.ts';
+import type { FileRecord, FileState } from '../storage/types.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { EVENT, eventOf } from './events.ts';
 import { itemVersion, lastModifiedTime, loadState, receiveBody, requirePermission } from './file-state.ts';
 import { H } from './headers.ts';
 import { assertLockHolder, lockConflict } from './lock-rules.ts';
 import { editorTimestamp, optionalLock, saveFlags, sizeHeader } from './request-headers.ts';
+import { refuseKeepingBlob, refuseKeepingBody } from './rescue.ts';
 
 /**
  * Collabora's "document changed in storage" answer: a 409 whose body carries status 1010 (both spellings, for
@@ -40,22 +42,33 @@ export async function putFile(host: WopiHost, req: WopiRequest): Promise<WopiRes
   // Microsoft's clients get the stricter rules: no timestamp exception
   const timestamp = host.flavour() === 'microsoft' ? undefined : editorTimestamp(req);
   const guard = (state: FileState) => assertPutAllowed(state, lock, timestamp);
-  // Refuse before reading a body that could not be stored; the same check runs again inside the commit.
-  guard(await loadState(host, req));
-  const blob = await receiveBody(host, req, sizeHeader(req, H.size));
+  const declaredSize = sizeHeader(req, H.size);
   const editors = req.header(H.editors);
-  const file = await host.storage.catalog.commitVersion(
-    req.fileId,
-    {
-      blob,
-      authorId: req.grant.userId,
-      ...(editors ? { editors } : {}),
-      flags: saveFlags(req),
-      source: 'put',
-    },
-    host.clock.now(),
-    guard,
-  );
+  const flags = saveFlags(req);
+  // what a refused save is kept as (wopi/rescue.ts)
+  const shape = { authorId: req.grant.userId, ...(editors ? { editors } : {}), flags, source: 'put' as const, lock };
+  // Refuse before storing a body that could not be the new version (keeping it as a rescued save); the same check
+  // runs again inside the commit.
+  try {
+    guard(await loadState(host, req));
+  } catch (refusal) {
+    return refuseKeepingBody(host, req, refusal, shape, declaredSize);
+  }
+  const blob = await receiveBody(host, req, declaredSize);
+  let file: FileRecord;
+  try {
+    file = await host.storage.catalog.commitVersion(
+      req.fileId,
+      { blob, authorId: req.grant.userId, ...(editors ? { editors } : {}), flags, source: 'put' },
+      host.clock.now(),
+      guard,
+      (saved) =>
+        eventOf(req, EVENT.saved, { version: saved.version, size: saved.size, ...flags, ...(editors && { editors }) }),
+    );
+  } catch (refusal) {
+    // another client locked or saved while this body arrived
+    return refuseKeepingBlob(host, req, refusal, blob, shape);
+  }
   return {
     status: 200,
     headers: { [H.itemVersion]: itemVersion(file) },

@@ -3,11 +3,13 @@ import { illegalNameReason, makeLegalName, nonClobberingNames, splitExtension } 
 import type { FileRecord, FileState, NewVersion } from '../storage/types.ts';
 import { NameTakenError } from '../storage/types.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { EVENT, eventOf } from './events.ts';
 import { loadState, receiveBody } from './file-state.ts';
 import { H } from './headers.ts';
 import { assertLockHolder, assertUnlocked } from './lock-rules.ts';
 import { encodeNameHeader } from './name-header.ts';
 import { booleanHeader, nameHeader, optionalLock, sizeHeader } from './request-headers.ts';
+import { refuseKeepingBlob, refuseKeepingBody } from './rescue.ts';
 
 /** ".pdf" alone (no other dot, no path): an extension to put on the source's base name. */
 const EXTENSION_ONLY = /^\.[^./\\]+$/;
@@ -56,14 +58,24 @@ export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise
   if (!suggested && !relative) throw badRequest(`${H.suggestedTarget} or ${H.relativeTarget} is required`);
 
   const source = await loadState(host, req);
-  // Only a request that names a lock is refused for the source's lock: ONLYOFFICE's "Save Copy As" sends none
-  // while it holds the lock, and copying does not change the source.
   const lock = optionalLock(req);
-  if (lock !== undefined) assertLockHolder(source, lock);
-
   const declaredSize = sizeHeader(req, H.size);
   const fileConversion = booleanHeader(req, H.fileConversion);
   const overwrite = booleanHeader(req, H.overwriteRelativeTarget) ?? false;
+  // what a body refused for a lock is kept as, beside the source (wopi/rescue.ts)
+  const shape = {
+    authorId: req.grant.userId,
+    flags: fileConversion === undefined ? {} : { fileConversion },
+    source: 'put-relative' as const,
+    lock,
+  };
+  // Only a request that names a lock is refused for the source's lock: ONLYOFFICE's "Save Copy As" sends none
+  // while it holds the lock, and copying does not change the source.
+  try {
+    if (lock !== undefined) assertLockHolder(source, lock);
+  } catch (refusal) {
+    return refuseKeepingBody(host, req, refusal, shape, declaredSize);
+  }
 
   let exactName: string | undefined;
   let suggestedName: string | undefined;
@@ -74,7 +86,11 @@ export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise
     if (existing) {
       if (!overwrite) throw await targetExists(host, exactName);
       const state = await host.storage.catalog.getState(existing.id, host.clock.now());
-      if (state) assertTargetUnlocked(state);
+      try {
+        if (state) assertTargetUnlocked(state);
+      } catch (refusal) {
+        return refuseKeepingBody(host, req, refusal, shape, declaredSize);
+      }
     }
   } else {
     suggestedName = resolveSuggestedName(nameHeader(req, H.suggestedTarget) as string, source.file.name);
@@ -90,16 +106,36 @@ export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise
   const now = host.clock.now();
   const owner = req.grant.userId;
   const catalog = host.storage.catalog;
+  // the new file's own event, naming the file it was made from
+  const created = (made: FileRecord, replaced = false) =>
+    eventOf(
+      req,
+      replaced ? EVENT.saved : EVENT.created,
+      { name: made.name, version: made.version, from: req.fileId, ...(fileConversion && { fileConversion }) },
+      made.id,
+    );
   let file: FileRecord;
   if (suggestedName !== undefined) {
-    file = await catalog.createFile({ names: nonClobberingNames(suggestedName), ownerId: owner, version, now });
+    const names = nonClobberingNames(suggestedName);
+    file = await catalog.createFile({ names, ownerId: owner, version, now, event: (made) => created(made) });
   } else if (overwrite) {
     const name = exactName as string;
-    ({ file } = await catalog.replaceByName({ name, ownerId: owner, version, now, guard: assertTargetUnlocked }));
+    try {
+      ({ file } = await catalog.replaceByName({
+        name,
+        ownerId: owner,
+        version,
+        now,
+        guard: assertTargetUnlocked,
+        event: (r) => created(r.file, r.replaced),
+      }));
+    } catch (refusal) {
+      return refuseKeepingBlob(host, req, refusal, blob, shape);
+    }
   } else {
     const name = exactName as string;
     try {
-      file = await catalog.createFile({ names: [name], ownerId: owner, version, now });
+      file = await catalog.createFile({ names: [name], ownerId: owner, version, now, event: (made) => created(made) });
     } catch (err) {
       if (err instanceof NameTakenError) throw await targetExists(host, name);
       throw err;

@@ -2,6 +2,7 @@ import { badRequest } from '../core/errors.ts';
 import { illegalNameReason, nonClobberingNames, splitExtension } from '../documents/names.ts';
 import type { FileState } from '../storage/types.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { EVENT, eventOf } from './events.ts';
 import { loadState, requirePermission } from './file-state.ts';
 import { H } from './headers.ts';
 import { assertLockHolder } from './lock-rules.ts';
@@ -30,6 +31,12 @@ export async function renameFile(host: WopiHost, req: WopiRequest): Promise<Wopi
   const lengthReason = illegalNameReason(newName);
   if (lengthReason) throw invalidName(lengthReason);
 
-  const file = await host.storage.catalog.renameFile(req.fileId, nonClobberingNames(newName), host.clock.now(), guard);
+  const file = await host.storage.catalog.renameFile(
+    req.fileId,
+    nonClobberingNames(newName),
+    host.clock.now(),
+    guard,
+    ({ before, after }) => eventOf(req, EVENT.renamed, { from: before.name, to: after.name }),
+  );
   return { status: 200, json: { Name: splitExtension(file.name).base } };
 }

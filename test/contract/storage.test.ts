@@ -5,7 +5,9 @@
 import { backends } from './backends.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
 import { catalogContract } from './catalog.contract.ts';
+import { eventLogContract } from './event-log.contract.ts';
 import { lockStoreContract } from './lock-store.contract.ts';
+import { rescuedContract } from './rescued.contract.ts';
 import { userStoreContract } from './user-store.contract.ts';
 
 for (const backend of backends) {
@@ -13,4 +15,6 @@ for (const backend of backends) {
   lockStoreContract(backend);
   blobStoreContract(backend);
   userStoreContract(backend);
+  eventLogContract(backend);
+  rescuedContract(backend);
 }

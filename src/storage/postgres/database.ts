@@ -21,6 +21,8 @@ const dialectFor = (schema: string): Dialect => {
     // "C": byte order, as SQLite's BINARY collation sorts
     byteOrder: ' COLLATE "C"',
     lockKey: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
+    serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    returningId: ' RETURNING id',
   };
 };
 

@@ -60,7 +60,15 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     });
     const catalog = new SqlCatalog(db, `quire:names:${schema}`);
     const blobs = await new FsBlobStore(options.blobDir).init();
-    return { db, catalog, locks: catalog, blobs, users: new SqlUserStore(db), close: () => db.close() };
+    return {
+      db,
+      catalog,
+      locks: catalog,
+      events: catalog.events,
+      blobs,
+      users: new SqlUserStore(db),
+      close: () => db.close(),
+    };
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;

@@ -2,6 +2,7 @@ import { nameKey } from '../name-key.ts';
 import {
   type Catalog,
   type CreatedFile,
+  type Describe,
   FileNotFoundError,
   type FileRecord,
   type FileState,
@@ -9,11 +10,23 @@ import {
   type LockRecord,
   type LockStore,
   NameTakenError,
+  type NewRescuedSave,
   type NewVersion,
+  type RescuedSave,
   type VersionRecord,
 } from '../types.ts';
 import { type SqlDatabase, type SqlExecutor, storable } from './database.ts';
-import { type FileRow, newFileId, toFile, toState, toVersion, type VersionRow } from './rows.ts';
+import { SqlEventLog } from './events.ts';
+import {
+  type FileRow,
+  newFileId,
+  type RescuedRow,
+  toFile,
+  toRescued,
+  toState,
+  toVersion,
+  type VersionRow,
+} from './rows.ts';
 
 /** PostgreSQL's INTEGER; a larger version number names nothing. */
 const MAX_INT4 = 2 ** 31 - 1;
@@ -26,18 +39,23 @@ const MAX_INT4 = 2 ** 31 - 1;
  * before any row lock so two transactions never wait on each other in opposite orders.
  *
  * The protocol's invariants on versions live here, once: a file's version goes up by exactly one per content
- * change (so it never repeats), and LastModifiedTime strictly increases from one version to the next.
+ * change (so it never repeats), and LastModifiedTime strictly increases from one version to the next. A change's
+ * event, when the caller describes one, is written in the same transaction.
  */
 export class SqlCatalog implements Catalog, LockStore {
   private readonly sql;
+  readonly events: SqlEventLog;
 
   constructor(
     readonly db: SqlDatabase,
     /** Names the lock that serializes name claims (one per schema, so separate schemas do not wait on each other). */
     private readonly namesLockKey = 'quire:names',
   ) {
+    this.events = new SqlEventLog(db);
     const d = db.dialect;
-    const [files, versions, locks, userInfo] = ['files', 'versions', 'locks', 'user_info'].map((n) => d.table(n));
+    const [files, versions, locks, userInfo, rescued] = ['files', 'versions', 'locks', 'user_info', 'rescued'].map(
+      (n) => d.table(n),
+    );
     const fileSelect = `
       SELECT f.id, f.name, f.owner_id, f.created_at, f.version,
              v.size, v.sha256, v.blob_key, v.created_at AS modified_at, v.author_id AS modified_by,
@@ -67,6 +85,12 @@ export class SqlCatalog implements Catalog, LockStore {
       versions: `SELECT * FROM ${versions} WHERE file_id = $1 ORDER BY version DESC`,
       version: `SELECT * FROM ${versions} WHERE file_id = $1 AND version = $2`,
       userInfo: `SELECT info FROM ${userInfo} WHERE file_id = $1 AND user_id = $2`,
+      rescue: `INSERT INTO ${rescued} (file_id, blob_key, size, sha256, created_at, author_id, editors, modified_by_user,
+                 autosave, exit_save, file_conversion, source, reason, lock_sent)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)${d.returningId}`,
+      rescuedOf: `SELECT * FROM ${rescued} WHERE file_id = $1 ORDER BY id DESC`,
+      rescuedOne: `SELECT * FROM ${rescued} WHERE file_id = $1 AND id = $2`,
+      pruneRescued: `DELETE FROM ${rescued} WHERE created_at < $1`,
       setUserInfo: `INSERT INTO ${userInfo} (file_id, user_id, info) VALUES ($1, $2, $3)
                     ON CONFLICT (file_id, user_id) DO UPDATE SET info = excluded.info`,
     };
@@ -112,6 +136,17 @@ export class SqlCatalog implements Catalog, LockStore {
   async listVersions(id: string): Promise<VersionRecord[]> {
     if (!storable(id)) return [];
     return (await this.db.all<VersionRow>(this.sql.versions, [id])).map(toVersion);
+  }
+
+  async listRescued(fileId: string): Promise<RescuedSave[]> {
+    if (!storable(fileId)) return [];
+    return (await this.db.all<RescuedRow>(this.sql.rescuedOf, [fileId])).map(toRescued);
+  }
+
+  async getRescued(fileId: string, id: number): Promise<RescuedSave | null> {
+    if (!storable(fileId) || !Number.isSafeInteger(id)) return null;
+    const [row] = await this.db.all<RescuedRow>(this.sql.rescuedOne, [fileId, id]);
+    return row ? toRescued(row) : null;
   }
 
   async getUserInfo(fileId: string, userId: string): Promise<string | null> {
@@ -195,13 +230,27 @@ export class SqlCatalog implements Catalog, LockStore {
     return this.fileRecord(tx, file.id);
   }
 
+  /** Writes the event `describe` makes of `result`, if any, in the change's transaction. */
+  private async record<R>(tx: SqlExecutor, describe: Describe<R> | undefined, result: R, at: number): Promise<R> {
+    const event = describe?.(result);
+    if (event) await this.events.insert(tx, event, at);
+    return result;
+  }
+
   // ---- changes ---------------------------------------------------------------------------------------------------
 
-  async createFile(input: { names: Iterable<string>; ownerId: string; version: NewVersion; now: number }) {
+  async createFile(input: {
+    names: Iterable<string>;
+    ownerId: string;
+    version: NewVersion;
+    now: number;
+    event?: Describe<FileRecord>;
+  }) {
     return this.db.transaction(async (tx) => {
       await this.lockNames(tx);
       const name = await this.firstFreeName(tx, input.names);
-      return this.insertNewFile(tx, name, input.ownerId, input.version, input.now);
+      const file = await this.insertNewFile(tx, name, input.ownerId, input.version, input.now);
+      return this.record(tx, input.event, file, input.now);
     });
   }
 
@@ -211,6 +260,7 @@ export class SqlCatalog implements Catalog, LockStore {
     version: NewVersion;
     now: number;
     guard: Guard;
+    event?: Describe<CreatedFile>;
   }): Promise<CreatedFile> {
     return this.db.transaction(async (tx) => {
       await this.lockNames(tx);
@@ -220,41 +270,89 @@ export class SqlCatalog implements Catalog, LockStore {
       // With the names lock held nobody can rename the holder away; it may still be deleted before its row is
       // locked, which leaves the name free.
       const state = holder ? await this.lockedState(tx, holder.id, input.now).catch(notFoundAsNull) : null;
+      let created: CreatedFile;
       if (!state) {
-        return {
-          file: await this.insertNewFile(tx, input.name, input.ownerId, input.version, input.now),
-          replaced: false,
-        };
+        const file = await this.insertNewFile(tx, input.name, input.ownerId, input.version, input.now);
+        created = { file, replaced: false };
+      } else {
+        input.guard(state);
+        created = { file: await this.commitOn(tx, state, input.version, input.now), replaced: true };
       }
-      input.guard(state);
-      return { file: await this.commitOn(tx, state, input.version, input.now), replaced: true };
+      return this.record(tx, input.event, created, input.now);
     });
   }
 
-  async commitVersion(id: string, version: NewVersion, now: number, guard: Guard): Promise<FileRecord> {
+  async commitVersion(
+    id: string,
+    version: NewVersion,
+    now: number,
+    guard: Guard,
+    event?: Describe<FileRecord>,
+  ): Promise<FileRecord> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockedState(tx, id, now);
       guard(state);
-      return this.commitOn(tx, state, version, now);
+      return this.record(tx, event, await this.commitOn(tx, state, version, now), now);
     });
   }
 
-  async renameFile(id: string, names: Iterable<string>, now: number, guard: Guard): Promise<FileRecord> {
+  async renameFile(
+    id: string,
+    names: Iterable<string>,
+    now: number,
+    guard: Guard,
+    event?: Describe<{ before: FileRecord; after: FileRecord }>,
+  ): Promise<FileRecord> {
     return this.db.transaction(async (tx) => {
       await this.lockNames(tx);
-      guard(await this.lockedState(tx, id, now));
+      const state = await this.lockedState(tx, id, now);
+      guard(state);
       const name = await this.firstFreeName(tx, names, id);
       await tx.run(this.sql.rename, [name, nameKey(name), id]);
-      return this.fileRecord(tx, id);
+      const after = await this.fileRecord(tx, id);
+      await this.record(tx, event, { before: state.file, after }, now);
+      return after;
     });
   }
 
-  async deleteFile(id: string, now: number, guard: Guard): Promise<void> {
+  async deleteFile(id: string, now: number, guard: Guard, event?: Describe<FileRecord>): Promise<void> {
     await this.db.transaction(async (tx) => {
-      guard(await this.lockedState(tx, id, now));
+      const state = await this.lockedState(tx, id, now);
+      guard(state);
       await tx.run(this.sql.clearLock, [id]);
       await tx.run(this.sql.markDeleted, [now, id]);
+      await this.record(tx, event, state.file, now);
     });
+  }
+
+  async rescue(fileId: string, save: NewRescuedSave, now: number, event?: Describe<RescuedSave>): Promise<RescuedSave> {
+    return this.db.transaction(async (tx) => {
+      // the file must exist (a deleted one takes nothing); its lock and head are not touched
+      const { file } = await this.lockedState(tx, fileId, now);
+      const f = save.flags ?? {};
+      const [row] = await tx.all<{ id: number | string }>(this.sql.rescue, [
+        file.id,
+        save.blob.key,
+        save.blob.size,
+        save.blob.sha256,
+        now,
+        save.authorId,
+        save.editors ?? null,
+        f.modifiedByUser ?? null,
+        f.autosave ?? null,
+        f.exitSave ?? null,
+        f.fileConversion ?? null,
+        save.source,
+        save.reason,
+        save.lock ?? null,
+      ]);
+      const [stored] = await tx.all<RescuedRow>(this.sql.rescuedOne, [file.id, Number(row?.id)]);
+      return this.record(tx, event, toRescued(stored as RescuedRow), now);
+    });
+  }
+
+  pruneRescued(before: number): Promise<number> {
+    return this.db.run(this.sql.pruneRescued, [before]);
   }
 
   async setUserInfo(fileId: string, userId: string, info: string): Promise<void> {
@@ -266,12 +364,14 @@ export class SqlCatalog implements Catalog, LockStore {
     fileId: string,
     now: number,
     decide: (current: LockRecord | null, file: FileRecord) => LockRecord | null,
+    event?: Describe<{ before: LockRecord | null; after: LockRecord | null; file: FileRecord }>,
   ): Promise<FileState> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockedState(tx, fileId, now);
       const next = decide(state.lock, state.file);
       if (next) await tx.run(this.sql.setLock, [fileId, next.value, next.expiresAt]);
       else await tx.run(this.sql.clearLock, [fileId]);
+      await this.record(tx, event, { before: state.lock, after: next, file: state.file }, now);
       return { file: state.file, lock: next };
     });
   }

@@ -17,6 +17,10 @@ export interface Dialect {
   byteOrder: string;
   /** A statement that serializes name claims inside a transaction ($1: a key), or null where writers are serialized. */
   lockKey: string | null;
+  /** A 64-bit primary key the database numbers itself, increasing. */
+  serialKey: string;
+  /** Appended to an INSERT to get the row's numbered key back as `id`. */
+  returningId: string;
 }
 
 /** Runs statements: the database itself (each statement on committed data), or a transaction. */

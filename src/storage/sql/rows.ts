@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FileRecord, FileState, User, UserRecord, VersionRecord, VersionSource } from '../types.ts';
+import type { FileRecord, FileState, RescuedSave, User, UserRecord, VersionRecord, VersionSource } from '../types.ts';
 
 /**
  * Rows as either backend returns them, and the one mapping to records. PostgreSQL hands BIGINT over as a string
@@ -37,6 +37,13 @@ export interface VersionRow {
   exit_save: Bool;
   file_conversion: Bool;
   source: string;
+}
+
+export interface RescuedRow extends Omit<VersionRow, 'version' | 'source'> {
+  id: number | string;
+  source: string;
+  reason: string;
+  lock_sent: string | null;
 }
 
 export interface UserRow {
@@ -91,6 +98,17 @@ export const toVersion = (r: VersionRow): VersionRecord => {
     ...(exitSave !== undefined && { exitSave }),
     ...(fileConversion !== undefined && { fileConversion }),
     source: r.source as VersionSource,
+  };
+};
+
+export const toRescued = (r: RescuedRow): RescuedSave => {
+  const { version: _v, source: _s, ...common } = toVersion({ ...r, version: 0 });
+  return {
+    ...common,
+    id: Number(r.id),
+    source: r.source === 'put-relative' ? 'put-relative' : 'put',
+    reason: r.reason,
+    ...(r.lock_sent !== null && { lock: r.lock_sent }),
   };
 };
 

@@ -45,6 +45,40 @@ CREATE TABLE IF NOT EXISTS ${t('user_info')} (
   info     ${d.bytes} NOT NULL,
   PRIMARY KEY (file_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS ${t('rescued')} (
+  id               ${d.serialKey},
+  file_id          TEXT NOT NULL REFERENCES ${t('files')}(id),
+  blob_key         TEXT NOT NULL,
+  size             ${d.int8} NOT NULL,
+  sha256           TEXT NOT NULL,
+  created_at       ${d.int8} NOT NULL,
+  author_id        TEXT NOT NULL,
+  editors          TEXT,
+  modified_by_user ${d.bool},
+  autosave         ${d.bool},
+  exit_save        ${d.bool},
+  file_conversion  ${d.bool},
+  source           TEXT NOT NULL,
+  reason           TEXT NOT NULL,
+  lock_sent        TEXT
+);
+CREATE INDEX IF NOT EXISTS rescued_by_file ON ${t('rescued')} (file_id, id);
+CREATE TABLE IF NOT EXISTS ${t('events')} (
+  id              ${d.serialKey},
+  at              ${d.int8} NOT NULL,
+  type            TEXT NOT NULL,
+  file_id         TEXT,
+  user_id         TEXT,
+  user_name       TEXT,
+  address         TEXT,
+  client          TEXT,
+  correlation_id  TEXT,
+  session_id      TEXT,
+  details         TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_file ON ${t('events')} (file_id, id);
+CREATE INDEX IF NOT EXISTS events_by_user ON ${t('events')} (user_id, id);
+CREATE INDEX IF NOT EXISTS events_by_time ON ${t('events')} (at);
 CREATE TABLE IF NOT EXISTS ${t('users')} (
   id             TEXT PRIMARY KEY,
   name           TEXT NOT NULL,

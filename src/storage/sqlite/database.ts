@@ -11,6 +11,8 @@ const dialect: Dialect = {
   forUpdate: '',
   byteOrder: '',
   lockKey: null,
+  serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  returningId: ' RETURNING id',
 };
 
 /**

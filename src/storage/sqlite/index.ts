@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateFile, makePrivateDir } from '../../core/private-files.ts';
 import { FsBlobStore } from '../fs-blobs.ts';
 import { SqlCatalog } from '../sql/catalog.ts';
 import { schemaScript } from '../sql/schema.ts';
@@ -16,12 +16,23 @@ export type SqliteStorage = Storage & {
 
 /** The embedded default: `dir/catalog.sqlite` for files, versions, locks and users; `dir/blobs/` for the bytes. */
 export async function openSqliteStorage(dir: string): Promise<SqliteStorage> {
-  await mkdir(dir, { recursive: true });
-  const db = new SqliteDatabase(join(dir, 'catalog.sqlite'), schemaScript);
+  await makePrivateDir(dir);
+  // SQLite creates its file 0644 and gives the -wal and -shm files the file's mode: made 0600 first, all three are
+  const path = join(dir, 'catalog.sqlite');
+  await ensurePrivateFile(path);
+  const db = new SqliteDatabase(path, schemaScript);
   try {
     const catalog = new SqlCatalog(db);
     const blobs = await new FsBlobStore(join(dir, 'blobs')).init();
-    return { db, catalog, locks: catalog, blobs, users: new SqlUserStore(db), close: () => db.close() };
+    return {
+      db,
+      catalog,
+      locks: catalog,
+      events: catalog.events,
+      blobs,
+      users: new SqlUserStore(db),
+      close: () => db.close(),
+    };
   } catch (err) {
     await db.close();
     throw err;

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { notFound, QuireError } from '../../core/errors.ts';
-import type { FileState } from '../../storage/types.ts';
+import type { Actor, FileState } from '../../storage/types.ts';
 import type { User } from '../../users/accounts.ts';
 import type { WopiHost } from '../../wopi/context.ts';
 import { currentUser, type SessionOptions } from '../session.ts';
@@ -16,6 +16,18 @@ export async function stateOf({ host }: ApiContext, id: string): Promise<FileSta
   const state = await host.storage.catalog.getState(id, host.clock.now());
   if (!state) throw notFound('no such document');
   return state;
+}
+
+/** Who sends this request, for the events it causes: the signed-in user, their address and browser. */
+export async function actorOf(ctx: ApiContext, request: FastifyRequest): Promise<Actor> {
+  const user = await signedInUser(ctx, request);
+  const agent = request.headers['user-agent'];
+  return {
+    userId: user.id,
+    userName: user.displayName,
+    address: request.ip,
+    ...(typeof agent === 'string' && { client: agent }),
+  };
 }
 
 /** The signed-in user; the API's preHandler has already turned everyone else away. */

@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { badRequest } from '../../core/errors.ts';
 import { limitBytes } from '../../core/streams.ts';
 import { deleteDocument, importFile, renameDocument } from '../../documents/documents.ts';
+import { EVENT } from '../../documents/events.ts';
 import { illegalNameReason } from '../../documents/names.ts';
 import { isTemplateKind, openTemplate, TEMPLATES, templateFor } from '../../documents/templates.ts';
-import { type ApiContext, signedInUser, stateOf } from './context.ts';
+import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
 import { sendDownload } from './download.ts';
 import { readJsonObject, stringField } from './json-body.ts';
 import { fileView, userNames } from './views.ts';
@@ -34,6 +35,8 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
       source: limitBytes(request.raw, { max, declared: Number(request.headers['content-length'] ?? 0) }),
       name,
       ownerId: user.id,
+      actor: await actorOf(ctx, request),
+      how: 'upload',
     });
     return created(reply, file.id);
   });
@@ -51,7 +54,13 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
     const baseReason = illegalNameReason(base);
     if (baseReason) throw badRequest(`invalid name: ${baseReason}`);
     const name = base.toLowerCase().endsWith(template.ext) ? base : base + template.ext;
-    const file = await importFile(storage, clock, { source: openTemplate(template.kind), name, ownerId: user.id });
+    const file = await importFile(storage, clock, {
+      source: openTemplate(template.kind),
+      name,
+      ownerId: user.id,
+      actor: await actorOf(ctx, request),
+      how: 'template',
+    });
     return created(reply, file.id);
   });
 
@@ -59,17 +68,23 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
 
   api.post<IdParams>('/api/files/:id/rename', async (request) => {
     const body = await readJsonObject(request);
-    const file = await renameDocument(storage, clock, request.params.id, stringField(body, 'name'));
+    const name = stringField(body, 'name');
+    const file = await renameDocument(storage, clock, request.params.id, name, await actorOf(ctx, request));
     return view(file.id);
   });
 
   api.delete<IdParams>('/api/files/:id', async (request, reply) => {
-    await deleteDocument(storage, clock, request.params.id);
+    await deleteDocument(storage, clock, request.params.id, await actorOf(ctx, request));
     return reply.code(204).send();
   });
 
   api.get<IdParams>('/api/files/:id/content', async (request, reply) => {
     const { file } = await stateOf(ctx, request.params.id);
+    const actor = await actorOf(ctx, request);
+    await storage.events.append(
+      { type: EVENT.downloaded, fileId: file.id, ...actor, details: { version: file.version } },
+      clock.now(),
+    );
     return sendDownload(reply, storage, file);
   });
 }

@@ -3,14 +3,16 @@ import { forbidden } from '../../core/errors.ts';
 import type { WopiHost } from '../../wopi/context.ts';
 import { requireUser, type SessionOptions } from '../session.ts';
 import type { ApiContext } from './context.ts';
+import { registerEvents } from './events.ts';
 import { registerFiles } from './files.ts';
 import { registerMe } from './me.ts';
+import { registerRescued } from './rescued.ts';
 import { registerTemplates } from './templates.ts';
 import { registerVersions } from './versions.ts';
 
 /**
  * The JSON API behind Quire's web page (the page uses nothing else): list, upload, create from a template,
- * rename, delete, download, version history, restore. Documented in the README. Refusals are thrown as
+ * rename, delete, download, version history, restore, the audit trail. Documented in the README. Refusals are thrown as
  * QuireErrors and answered by the app's one error mapper.
  */
 export function registerApi(app: FastifyInstance, host: WopiHost, sessions: SessionOptions): void {
@@ -26,11 +28,14 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
   };
 
   app.register(async (api) => {
-    api.addHook('preHandler', requireUser(sessions));
+    // an API answers 401 JSON, whatever the client says it accepts (browsers' fetch asks for */* or HTML too)
+    api.addHook('preHandler', requireUser(sessions, { answer: 'json' }));
     api.addHook('preHandler', refuseCrossSite);
     registerMe(api, ctx);
     registerTemplates(api);
     registerFiles(api, ctx);
     registerVersions(api, ctx);
+    registerEvents(api, ctx);
+    registerRescued(api, ctx);
   });
 }

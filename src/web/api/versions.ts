@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../../core/errors.ts';
 import { restoreVersion } from '../../documents/documents.ts';
+import { EVENT } from '../../documents/events.ts';
 import { splitExtension } from '../../documents/names.ts';
-import { type ApiContext, signedInUser, stateOf } from './context.ts';
+import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
 import { sendDownload } from './download.ts';
 import { fileView, userNames, versionView } from './views.ts';
 
@@ -29,6 +30,11 @@ export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
     const v = await storage.catalog.getVersion(file.id, versionNumber(request.params.version));
     if (!v) throw notFound('no such version');
     const { base, ext } = splitExtension(file.name);
+    const actor = await actorOf(ctx, request);
+    await storage.events.append(
+      { type: EVENT.downloaded, fileId: file.id, ...actor, details: { version: v.version } },
+      clock.now(),
+    );
     return sendDownload(reply, storage, {
       blobKey: v.blobKey,
       size: v.size,
@@ -42,6 +48,7 @@ export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
       fileId: request.params.id,
       version: versionNumber(request.params.version),
       userId: user.id,
+      actor: await actorOf(ctx, request),
     });
     return fileView(await stateOf(ctx, file.id), userNames(storage));
   });

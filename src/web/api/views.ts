@@ -1,4 +1,4 @@
-import type { FileState, Storage, VersionRecord } from '../../storage/types.ts';
+import type { FileState, RescuedSave, Storage, VersionRecord } from '../../storage/types.ts';
 
 /** The JSON shapes of the API's answers, `file` and `version`, as the README documents them. */
 
@@ -52,5 +52,26 @@ export async function versionView(v: VersionRecord, current: number, nameOf: Nam
     ...(v.exitSave !== undefined && { exitSave: v.exitSave }),
     ...(v.fileConversion !== undefined && { fileConversion: v.fileConversion }),
     download: `/api/files/${encodeURIComponent(v.fileId)}/versions/${v.version}/content`,
+  };
+}
+
+export async function rescuedView(r: RescuedSave, nameOf: NameOf) {
+  const base = `/api/files/${encodeURIComponent(r.fileId)}/rescued/${r.id}`;
+  return {
+    id: r.id,
+    createdAt: new Date(r.createdAt).toISOString(),
+    author: { id: r.authorId, name: await nameOf(r.authorId) },
+    size: r.size,
+    sha256: r.sha256,
+    reason: r.reason,
+    source: r.source,
+    ...(r.lock !== undefined && { lock: r.lock }),
+    ...(r.editors !== undefined && { editors: r.editors }),
+    ...(r.modifiedByUser !== undefined && { modifiedByUser: r.modifiedByUser }),
+    ...(r.autosave !== undefined && { autosave: r.autosave }),
+    ...(r.exitSave !== undefined && { exitSave: r.exitSave }),
+    ...(r.fileConversion !== undefined && { fileConversion: r.fileConversion }),
+    download: `${base}/content`,
+    restore: `${base}/restore`,
   };
 }

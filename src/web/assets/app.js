@@ -279,16 +279,99 @@
     );
   }
 
+  // the protocol's reasons, as people would say them (the exact reason stays in the title)
+  const REFUSALS = {
+    'lock mismatch': 'Someone else had it open for editing',
+    'file is locked and the request carries no lock': 'Someone else had it open for editing',
+    'target file is locked': 'The file it would replace was open for editing',
+    'file is not locked': "The editor's lock had run out",
+    'file is not locked and is not empty': "The editor's lock had run out, or it never locked",
+    'file changed since the editor last read it': 'The document had changed since the editor opened it',
+  };
+
+  async function renderRescued() {
+    const id = document.body.dataset.file;
+    const section = document.getElementById('rescued-section');
+    const rescued = await api('GET', `/api/files/${encodeURIComponent(id)}/rescued`);
+    section.hidden = rescued.length === 0;
+    section.querySelector('tbody').replaceChildren(
+      ...rescued.map((r) =>
+        el(
+          'tr',
+          { 'data-rescued': String(r.id) },
+          el(
+            'th',
+            { scope: 'row', 'data-label': 'When' },
+            el('time', { datetime: r.createdAt, text: formatTime(r.createdAt) }),
+          ),
+          cell('Who', r.author.name),
+          cell(
+            'Why it was refused',
+            el('span', {
+              class: 'reason',
+              title: r.reason,
+              'data-reason': r.reason,
+              text: REFUSALS[r.reason] ?? r.reason,
+            }),
+          ),
+          cell('Size', formatSize(r.size)),
+          cell(
+            'Actions',
+            el(
+              'div',
+              { class: 'row-actions' },
+              el('a', {
+                href: r.download,
+                text: 'Download',
+                'aria-label': `Download the save rescued ${formatTime(r.createdAt)}`,
+              }),
+              el('button', {
+                type: 'button',
+                class: 'link',
+                text: 'Restore as newest',
+                'aria-label': `Restore the save rescued ${formatTime(r.createdAt)} as the newest version`,
+                onclick: () =>
+                  run(async () => {
+                    const file = await api('POST', r.restore);
+                    return `The rescued save is now version ${file.version}.`;
+                  }),
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
   async function refresh() {
     try {
       if (page === 'files') await renderFiles();
-      if (page === 'history') await renderVersions();
+      if (page === 'history') await Promise.all([renderVersions(), renderRescued()]);
       document.body.dataset.ready = 'true';
     } catch (err) {
       say(err.message, true);
     }
   }
 
+  // Live updates: the server streams every event (a save, a lock, a rename … made anywhere); the page redraws when
+  // one concerns what it shows, at most a few times a second.
+  function followEvents() {
+    if (!('EventSource' in window)) return;
+    const fileId = document.body.dataset.file;
+    let pending;
+    const stream = new EventSource('/api/events/stream');
+    stream.addEventListener('quire', (message) => {
+      const event = JSON.parse(message.data);
+      if (page === 'history' && event.fileId !== fileId) return;
+      clearTimeout(pending);
+      pending = setTimeout(async () => {
+        await refresh();
+        document.body.dataset.liveEvent = String(event.id);
+      }, 250);
+    });
+  }
+
   if (page === 'files') setUpFiles();
   refresh();
+  followEvents();
 })();

@@ -1,0 +1,28 @@
+/**
+ * Every kind of event Quire writes, named once. The protocol (wopi/) and what people do outside the editor
+ * (documents/, web/) write the same kinds, so a reader (the audit page, live updates, webhooks) sees one vocabulary.
+ */
+export const EVENT = {
+  /** A new document: imported, uploaded, made from a template, or saved next to another by an editor. */
+  created: 'file.created',
+  /** A new version from an editor (PutFile, or PutRelativeFile overwriting a file). */
+  saved: 'file.saved',
+  /** A save that arrived complete but was refused, kept beside the file (details: why). */
+  rescued: 'save.rescued',
+  /** An earlier version made the newest. */
+  restored: 'file.restored',
+  renamed: 'file.renamed',
+  deleted: 'file.deleted',
+  /** Opened through Quire's host page (details: action view/edit). */
+  opened: 'file.opened',
+  /** Downloaded through the web app or its API. */
+  downloaded: 'file.downloaded',
+  lockTaken: 'lock.taken',
+  /** UnlockAndRelock: the lock id changed hands without the file being unlocked. */
+  lockChanged: 'lock.changed',
+  lockReleased: 'lock.released',
+  /** An access token was minted (CLI, library); the host page's opens are file.opened. */
+  tokenMinted: 'token.minted',
+} as const;
+
+export type EventType = (typeof EVENT)[keyof typeof EVENT];

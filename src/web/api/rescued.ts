@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { badRequest, notFound } from '../../core/errors.ts';
+import { restoreRescued } from '../../documents/documents.ts';
+import { EVENT } from '../../documents/events.ts';
+import { splitExtension } from '../../documents/names.ts';
+import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
+import { sendDownload } from './download.ts';
+import { fileView, rescuedView, userNames } from './views.ts';
+
+type RescuedParams = { Params: { id: string; rescued: string } };
+
+function rescuedNumber(raw: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw badRequest('a rescued save is named by a positive whole number');
+  return Number(raw);
+}
+
+/** A document's rescued saves (refused saves Quire kept): the list, one's bytes, and making one the newest version. */
+export function registerRescued(api: FastifyInstance, ctx: ApiContext): void {
+  const { storage, clock } = ctx.host;
+
+  api.get<{ Params: { id: string } }>('/api/files/:id/rescued', async (request) => {
+    const { file } = await stateOf(ctx, request.params.id);
+    const nameOf = userNames(storage);
+    return Promise.all((await storage.catalog.listRescued(file.id)).map((r) => rescuedView(r, nameOf)));
+  });
+
+  api.get<RescuedParams>('/api/files/:id/rescued/:rescued/content', async (request, reply) => {
+    const { file } = await stateOf(ctx, request.params.id);
+    const rescued = await storage.catalog.getRescued(file.id, rescuedNumber(request.params.rescued));
+    if (!rescued) throw notFound('no such rescued save');
+    const actor = await actorOf(ctx, request);
+    await storage.events.append(
+      { type: EVENT.downloaded, fileId: file.id, ...actor, details: { rescued: rescued.id } },
+      clock.now(),
+    );
+    const { base, ext } = splitExtension(file.name);
+    return sendDownload(reply, storage, {
+      blobKey: rescued.blobKey,
+      size: rescued.size,
+      name: `${base} (rescued ${rescued.id})${ext}`,
+    });
+  });
+
+  api.post<RescuedParams>('/api/files/:id/rescued/:rescued/restore', async (request) => {
+    const user = await signedInUser(ctx, request);
+    const file = await restoreRescued(storage, clock, {
+      fileId: request.params.id,
+      rescuedId: rescuedNumber(request.params.rescued),
+      userId: user.id,
+      actor: await actorOf(ctx, request),
+    });
+    return fileView(await stateOf(ctx, file.id), userNames(storage));
+  });
+}
