@@ -58,10 +58,17 @@ export interface QuireOptions {
    * disk; 0 turns the check off. Applies to the file blob store Quire opens (or is given).
    */
   minFreeBytes?: number;
+  /** How long the event log keeps an event (ms); 0 keeps every event. Default 365 days. */
+  eventRetentionMs?: number;
+  /** How long a rescued save is kept (ms); 0 keeps them all. Default 90 days. */
+  rescuedRetentionMs?: number;
 }
 
 /** How often temp files abandoned by crashed saves (of this or another process) are looked for while serving. */
 const TEMP_GC_INTERVAL_MS = 10 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_EVENT_RETENTION_MS = 365 * DAY_MS;
+export const DEFAULT_RESCUED_RETENTION_MS = 90 * DAY_MS;
 
 class PublicUrls implements HostUrls {
   private known = { url: '', origin: '' };
@@ -123,6 +130,8 @@ export class Quire {
       metrics?: boolean;
       readiness?: Record<string, ReadinessCheck>;
     },
+    /** How long events and rescued saves are kept (ms; 0: forever). */
+    private readonly retention: { events: number; rescued: number },
     /** The file blob store, when the storage has one: its temp files are collected while serving. */
     private readonly fsBlobs?: FsBlobStore,
   ) {
@@ -180,6 +189,10 @@ export class Quire {
         metrics: options.metrics === true,
         ...(fsBlobs && { readiness: blobReadiness(fsBlobs, fsBlobs.keepFree(options.minFreeBytes)) }),
       },
+      {
+        events: options.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS,
+        rescued: options.rescuedRetentionMs ?? DEFAULT_RESCUED_RETENTION_MS,
+      },
       fsBlobs,
     );
     if (tightened.length > 0) {
@@ -201,7 +214,11 @@ export class Quire {
   async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
     await this.app.listen({ port, host: hostname });
     // abandoned temp files were removed when the store opened; from now on, every 10 minutes
-    this.tempGc ??= setInterval(() => void this.collectGarbage(), TEMP_GC_INTERVAL_MS).unref();
+    this.tempGc ??= setInterval(() => {
+      void this.collectGarbage();
+      void this.applyRetention();
+    }, TEMP_GC_INTERVAL_MS).unref();
+    void this.applyRetention();
     this.editor.start();
     const address = this.app.server.address();
     if (!this.explicitPublicUrl && address && typeof address === 'object') {
@@ -257,6 +274,24 @@ export class Quire {
    * Removes temp files that saves left behind when their process died (untouched for an hour); never one a save in
    * this process is still writing. Runs every 10 minutes while serving. Answers how many it removed.
    */
+  /**
+   * Forgets events and rescued saves older than their retention (run at start and every ten minutes while serving).
+   * The bytes of forgotten rescued saves stay in the blob store until blob GC exists.
+   */
+  async applyRetention(): Promise<{ events: number; rescued: number }> {
+    const now = this.host.clock.now();
+    const { events: eventMs, rescued: rescuedMs } = this.retention;
+    try {
+      const events = eventMs > 0 ? await this.host.storage.events.prune(now - eventMs) : 0;
+      const rescued = rescuedMs > 0 ? await this.host.storage.catalog.pruneRescued(now - rescuedMs) : 0;
+      if (events || rescued) this.app.log.info({ events, rescued }, 'retention: forgot old events and rescued saves');
+      return { events, rescued };
+    } catch (err) {
+      this.app.log.warn({ err }, 'retention failed');
+      return { events: 0, rescued: 0 };
+    }
+  }
+
   async collectGarbage(): Promise<number> {
     if (!this.fsBlobs) return 0;
     try {

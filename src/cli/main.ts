@@ -9,10 +9,11 @@ Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
         [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL]
-        [--min-free-space 1G]
+        [--min-free-space 1G] [--event-retention 365d] [--rescued-retention 90d]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
         --min-free-space: below this much free space saves and uploads get 507 and /readyz 503 (default: the
         smaller of 1 GiB and 5 % of the disk; 0: off).
+        --event-retention / --rescued-retention: how long the event log and rescued saves are kept (0: forever).
         --database postgres://… keeps files, versions, locks and users in PostgreSQL (blobs stay in DIR/blobs);
         add, token and user add take it too, and must be given the same one.
   user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]
@@ -25,7 +26,7 @@ Commands:
 
 Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing
 key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER,
-QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE.`;
+QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_EVENT_RETENTION, QUIRE_RESCUED_RETENTION.`;
 
 const commands: Record<string, (args: string[], env: typeof process.env) => Promise<void>> = {
   serve,

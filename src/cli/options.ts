@@ -53,6 +53,8 @@ const SERVE_FLAGS = {
   'trusted-user-header': { type: 'string' },
   metrics: { type: 'boolean' },
   'min-free-space': { type: 'string' },
+  'event-retention': { type: 'string' },
+  'rescued-retention': { type: 'string' },
 } as const;
 
 type Flags = Record<string, { type: 'string' | 'boolean' }>;
@@ -105,6 +107,13 @@ export function byteSize(text: string, what: string): number {
   return Math.floor(Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
 }
 
+/** A retention setting: a duration, or 0 / "forever" to keep everything. */
+function retention<K extends string>(text: string | undefined, key: K, what: string): Partial<Record<K, number>> {
+  if (text === undefined || text === '') return {};
+  const ms = /^(0|forever)$/i.test(text.trim()) ? 0 : duration(text, what);
+  return { [key]: ms } as Partial<Record<K, number>>;
+}
+
 export interface ServeSettings {
   options: QuireOptions;
   port: number;
@@ -136,6 +145,12 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
         ...(uiLanguage && { uiLanguage }),
       },
       ...(trustedUserHeader && { trustedUserHeader }),
+      ...retention(values['event-retention'] ?? env.QUIRE_EVENT_RETENTION, 'eventRetentionMs', '--event-retention'),
+      ...retention(
+        values['rescued-retention'] ?? env.QUIRE_RESCUED_RETENTION,
+        'rescuedRetentionMs',
+        '--rescued-retention',
+      ),
       metrics: values.metrics === true || env.QUIRE_METRICS === '1',
     },
   };
