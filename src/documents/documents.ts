@@ -96,6 +96,27 @@ export async function deleteDocument(storage: Storage, clock: Clock, fileId: str
   );
 }
 
+/** Bytes already stored (an earlier version, a rescued save) become the newest version, as a new version. */
+function restoreBytes(
+  storage: Storage,
+  clock: Clock,
+  input: { fileId: string; userId: string; actor?: Actor | undefined },
+  saved: { blobKey: string; size: number; sha256: string },
+  details: Record<string, unknown>,
+): Promise<FileRecord> {
+  const actor = input.actor ?? { userId: input.userId };
+  const blob = { key: saved.blobKey, size: saved.size, sha256: saved.sha256 };
+  return withFile(() =>
+    storage.catalog.commitVersion(
+      input.fileId,
+      { blob, authorId: input.userId, source: 'restore' },
+      clock.now(),
+      assertNotInEditor,
+      (file) => event(EVENT.restored, actor, file.id, { version: file.version, ...details }),
+    ),
+  );
+}
+
 /** Makes a rescued save (a refused save Quire kept) the newest version. */
 export async function restoreRescued(
   storage: Storage,
@@ -104,17 +125,7 @@ export async function restoreRescued(
 ): Promise<FileRecord> {
   const rescued = await storage.catalog.getRescued(input.fileId, input.rescuedId);
   if (!rescued) throw new QuireError(404, 'no such rescued save');
-  const actor = input.actor ?? { userId: input.userId };
-  const blob = { key: rescued.blobKey, size: rescued.size, sha256: rescued.sha256 };
-  return withFile(() =>
-    storage.catalog.commitVersion(
-      input.fileId,
-      { blob, authorId: input.userId, source: 'restore' },
-      clock.now(),
-      assertNotInEditor,
-      (file) => event(EVENT.restored, actor, file.id, { version: file.version, rescued: rescued.id }),
-    ),
-  );
+  return restoreBytes(storage, clock, input, rescued, { rescued: rescued.id });
 }
 
 /** Makes an earlier version the current one, as a new version (history is never rewritten). */
@@ -123,17 +134,7 @@ export async function restoreVersion(
   clock: Clock,
   input: { fileId: string; version: number; userId: string; actor?: Actor },
 ): Promise<FileRecord> {
-  const actor = input.actor ?? { userId: input.userId };
   const old = await storage.catalog.getVersion(input.fileId, input.version);
   if (!old) throw new QuireError(404, 'no such version');
-  const blob = { key: old.blobKey, size: old.size, sha256: old.sha256 };
-  return withFile(() =>
-    storage.catalog.commitVersion(
-      input.fileId,
-      { blob, authorId: input.userId, source: 'restore' },
-      clock.now(),
-      assertNotInEditor,
-      (file) => event(EVENT.restored, actor, file.id, { version: file.version, from: input.version }),
-    ),
-  );
+  return restoreBytes(storage, clock, input, old, { from: input.version });
 }

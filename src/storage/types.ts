@@ -73,15 +73,19 @@ export interface NewVersion {
   source: VersionSource;
 }
 
-export interface VersionRecord extends SaveFlags {
+/** Bytes a client sent, as kept: a version, or a rescued save. */
+export interface StoredSave extends SaveFlags {
   fileId: string;
-  version: number;
   size: number;
   sha256: string;
   blobKey: string;
   createdAt: number;
   authorId: string;
   editors?: string;
+}
+
+export interface VersionRecord extends StoredSave {
+  version: number;
   source: VersionSource;
 }
 
@@ -89,15 +93,8 @@ export interface VersionRecord extends SaveFlags {
  * A save that arrived complete but was refused (the lock did not match, the file changed meanwhile …): kept beside
  * the file's versions, never its head, so the edit is not lost; it can be downloaded or restored as the newest.
  */
-export interface RescuedSave extends SaveFlags {
+export interface RescuedSave extends StoredSave {
   id: number;
-  fileId: string;
-  size: number;
-  sha256: string;
-  blobKey: string;
-  createdAt: number;
-  authorId: string;
-  editors?: string;
   source: 'put' | 'put-relative';
   /** Why the save was refused, as the client was told. */
   reason: string;
@@ -166,6 +163,16 @@ export interface EventLog {
 /** How a change describes itself as an event, once it knows its result (the new version, the name it got …). */
 export type Describe<R> = (result: R) => NewEvent | null;
 
+/** What Catalog.replaceByName is given. */
+export interface ReplaceByName {
+  name: string;
+  ownerId: string;
+  version: NewVersion;
+  now: number;
+  guard: Guard;
+  event?: Describe<CreatedFile>;
+}
+
 export interface CreatedFile {
   file: FileRecord;
   /** True when an existing file (same name) received a new version instead of a file being created. */
@@ -198,14 +205,7 @@ export interface Catalog {
    * Writes to the file called `name`: a new version of it when it exists (after `guard` passes on its state),
    * else a new file with that name.
    */
-  replaceByName(input: {
-    name: string;
-    ownerId: string;
-    version: NewVersion;
-    now: number;
-    guard: Guard;
-    event?: Describe<CreatedFile>;
-  }): Promise<CreatedFile>;
+  replaceByName(input: ReplaceByName): Promise<CreatedFile>;
 
   /** Moves the file's head to a new version after `guard` passes, in one transaction. */
   commitVersion(

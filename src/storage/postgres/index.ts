@@ -1,9 +1,7 @@
 import pg from 'pg';
 import { FsBlobStore } from '../fs-blobs.ts';
-import { SqlCatalog } from '../sql/catalog.ts';
 import { schemaScript } from '../sql/schema.ts';
-import { SqlUserStore } from '../sql/users.ts';
-import type { Storage } from '../types.ts';
+import { type SqlStorage, sqlStorage } from '../sql/storage.ts';
 import { PgDatabase, schemaIdentifier } from './database.ts';
 
 export { PgDatabase } from './database.ts';
@@ -26,12 +24,7 @@ export interface PostgresStorageOptions {
   maxConnections?: number;
 }
 
-export type PostgresStorage = Storage & {
-  db: PgDatabase;
-  catalog: SqlCatalog;
-  locks: SqlCatalog;
-  users: SqlUserStore;
-};
+export type PostgresStorage = SqlStorage<PgDatabase>;
 
 /**
  * Catalog, locks and users in PostgreSQL (for several Quire instances behind one address), bytes in `blobDir`.
@@ -58,17 +51,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       if (found.length === 0) await tx.run(`CREATE SCHEMA ${ident}`);
       await tx.run(schemaScript(db.dialect));
     });
-    const catalog = new SqlCatalog(db, `quire:names:${schema}`);
-    const blobs = await new FsBlobStore(options.blobDir).init();
-    return {
-      db,
-      catalog,
-      locks: catalog,
-      events: catalog.events,
-      blobs,
-      users: new SqlUserStore(db),
-      close: () => db.close(),
-    };
+    return sqlStorage(db, await new FsBlobStore(options.blobDir).init(), `quire:names:${schema}`);
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;

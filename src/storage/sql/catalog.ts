@@ -12,6 +12,7 @@ import {
   NameTakenError,
   type NewRescuedSave,
   type NewVersion,
+  type ReplaceByName,
   type RescuedSave,
   type VersionRecord,
 } from '../types.ts';
@@ -254,14 +255,7 @@ export class SqlCatalog implements Catalog, LockStore {
     });
   }
 
-  async replaceByName(input: {
-    name: string;
-    ownerId: string;
-    version: NewVersion;
-    now: number;
-    guard: Guard;
-    event?: Describe<CreatedFile>;
-  }): Promise<CreatedFile> {
+  async replaceByName(input: ReplaceByName): Promise<CreatedFile> {
     return this.db.transaction(async (tx) => {
       await this.lockNames(tx);
       const key = nameKey(input.name);

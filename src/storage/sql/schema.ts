@@ -6,6 +6,19 @@ import type { Dialect } from './database.ts';
  */
 export function schemaScript(d: Dialect): string {
   const t = (name: string) => d.table(name);
+  // what a version and a rescued save both hold: the bytes, who sent them, and the editor's save flags
+  const savedBody = `file_id          TEXT NOT NULL REFERENCES ${t('files')}(id),
+  blob_key         TEXT NOT NULL,
+  size             ${d.int8} NOT NULL,
+  sha256           TEXT NOT NULL,
+  created_at       ${d.int8} NOT NULL,
+  author_id        TEXT NOT NULL,
+  editors          TEXT,
+  modified_by_user ${d.bool},
+  autosave         ${d.bool},
+  exit_save        ${d.bool},
+  file_conversion  ${d.bool},
+  source           TEXT NOT NULL`;
   return `
 CREATE TABLE IF NOT EXISTS ${t('files')} (
   id          TEXT PRIMARY KEY,
@@ -18,19 +31,8 @@ CREATE TABLE IF NOT EXISTS ${t('files')} (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS files_live_name ON ${t('files')} (name_key) WHERE deleted_at IS NULL;
 CREATE TABLE IF NOT EXISTS ${t('versions')} (
-  file_id          TEXT NOT NULL REFERENCES ${t('files')}(id),
   version          INTEGER NOT NULL,
-  blob_key         TEXT NOT NULL,
-  size             ${d.int8} NOT NULL,
-  sha256           TEXT NOT NULL,
-  created_at       ${d.int8} NOT NULL,
-  author_id        TEXT NOT NULL,
-  editors          TEXT,
-  modified_by_user ${d.bool},
-  autosave         ${d.bool},
-  exit_save        ${d.bool},
-  file_conversion  ${d.bool},
-  source           TEXT NOT NULL,
+  ${savedBody},
   PRIMARY KEY (file_id, version)
 );
 CREATE TABLE IF NOT EXISTS ${t('locks')} (
@@ -47,18 +49,7 @@ CREATE TABLE IF NOT EXISTS ${t('user_info')} (
 );
 CREATE TABLE IF NOT EXISTS ${t('rescued')} (
   id               ${d.serialKey},
-  file_id          TEXT NOT NULL REFERENCES ${t('files')}(id),
-  blob_key         TEXT NOT NULL,
-  size             ${d.int8} NOT NULL,
-  sha256           TEXT NOT NULL,
-  created_at       ${d.int8} NOT NULL,
-  author_id        TEXT NOT NULL,
-  editors          TEXT,
-  modified_by_user ${d.bool},
-  autosave         ${d.bool},
-  exit_save        ${d.bool},
-  file_conversion  ${d.bool},
-  source           TEXT NOT NULL,
+  ${savedBody},
   reason           TEXT NOT NULL,
   lock_sent        TEXT
 );

@@ -1,18 +1,11 @@
 import { join } from 'node:path';
 import { ensurePrivateFile, makePrivateDir } from '../../core/private-files.ts';
 import { FsBlobStore } from '../fs-blobs.ts';
-import { SqlCatalog } from '../sql/catalog.ts';
 import { schemaScript } from '../sql/schema.ts';
-import { SqlUserStore } from '../sql/users.ts';
-import type { Storage } from '../types.ts';
+import { type SqlStorage, sqlStorage } from '../sql/storage.ts';
 import { SqliteDatabase } from './database.ts';
 
-export type SqliteStorage = Storage & {
-  db: SqliteDatabase;
-  catalog: SqlCatalog;
-  locks: SqlCatalog;
-  users: SqlUserStore;
-};
+export type SqliteStorage = SqlStorage<SqliteDatabase>;
 
 /** The embedded default: `dir/catalog.sqlite` for files, versions, locks and users; `dir/blobs/` for the bytes. */
 export async function openSqliteStorage(dir: string): Promise<SqliteStorage> {
@@ -22,17 +15,7 @@ export async function openSqliteStorage(dir: string): Promise<SqliteStorage> {
   await ensurePrivateFile(path);
   const db = new SqliteDatabase(path, schemaScript);
   try {
-    const catalog = new SqlCatalog(db);
-    const blobs = await new FsBlobStore(join(dir, 'blobs')).init();
-    return {
-      db,
-      catalog,
-      locks: catalog,
-      events: catalog.events,
-      blobs,
-      users: new SqlUserStore(db),
-      close: () => db.close(),
-    };
+    return sqlStorage(db, await new FsBlobStore(join(dir, 'blobs')).init());
   } catch (err) {
     await db.close();
     throw err;
