@@ -21,6 +21,8 @@ export const EVENT = {
   /** UnlockAndRelock: the lock id changed hands without the file being unlocked. */
   lockChanged: 'lock.changed',
   lockReleased: 'lock.released',
+  /** An admin or the owner took the lock away from an editor (details: the lock, why). */
+  lockBroken: 'lock.broken',
   /** An access token was minted (CLI, library); the host page's opens are file.opened. */
   tokenMinted: 'token.minted',
 } as const;

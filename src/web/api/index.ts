@@ -5,6 +5,7 @@ import { requireUser, type SessionOptions } from '../session.ts';
 import type { ApiContext } from './context.ts';
 import { registerEvents } from './events.ts';
 import { registerFiles } from './files.ts';
+import { registerLocks } from './locks.ts';
 import { registerMe } from './me.ts';
 import { registerRescued } from './rescued.ts';
 import { registerTemplates } from './templates.ts';
@@ -37,5 +38,6 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
     registerVersions(api, ctx);
     registerEvents(api, ctx);
     registerRescued(api, ctx);
+    registerLocks(api, ctx);
   });
 }
