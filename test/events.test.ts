@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readResponse, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
+import { apiAs, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
 
 /** The audit trail over real HTTP: what editors and people do becomes events, readable through the API. */
 
@@ -27,13 +27,7 @@ for (const kind of storageKinds) {
     });
     after(() => host.close());
 
-    const api = async (path: string, init: RequestInit = {}) =>
-      readResponse(
-        await fetch(`${host.url}${path}`, {
-          ...init,
-          headers: { Accept: 'application/json', Cookie: cookie, ...(init.headers as Record<string, string>) },
-        }),
-      );
+    const api = (path: string, init: RequestInit = {}) => apiAs(host, cookie)(path, init);
     const eventsOf = async (fileId: string) => {
       const res = await api(`/api/files/${fileId}/events?limit=100`);
       assert.equal(res.status, 200, res.text);

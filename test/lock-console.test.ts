@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readResponse, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
+import { apiAs, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
 import { lockOf } from './helpers/misc-helpers.ts';
 
 interface Session {
@@ -29,18 +29,8 @@ for (const kind of storageKinds) {
     });
     after(() => host.close());
 
-    const api = async (cookie: string, path: string, init: RequestInit = {}) =>
-      readResponse(
-        await fetch(`${host.url}${path}`, {
-          ...init,
-          headers: {
-            Accept: 'application/json',
-            'Content-Type': 'application/json',
-            Cookie: cookie,
-            ...(init.headers as Record<string, string>),
-          },
-        }),
-      );
+    const api = (cookie: string, path: string, init: RequestInit = {}) =>
+      apiAs(host, cookie, { 'Content-Type': 'application/json' })(path, init);
     const ownerId = async () => ((await api(owner, '/api/me')).json as { id: string }).id;
 
     it('lists the locks an editor holds, to admins and the owner only, with what the log knows', async () => {

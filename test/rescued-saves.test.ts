@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readResponse, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
+import { apiAs, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
 import { lockOf } from './helpers/misc-helpers.ts';
 
 /**
@@ -31,13 +31,7 @@ for (const kind of storageKinds) {
     });
     after(() => host.close());
 
-    const api = async (path: string, init: RequestInit = {}) =>
-      readResponse(
-        await fetch(`${host.url}${path}`, {
-          ...init,
-          headers: { Accept: 'application/json', Cookie: cookie, ...(init.headers as Record<string, string>) },
-        }),
-      );
+    const api = (path: string, init: RequestInit = {}) => apiAs(host, cookie)(path, init);
     const rescuedOf = async (id: string) => (await api(`/api/files/${id}/rescued`)).json as RescuedView[];
 
     it('a save with the wrong lock gets its 409 and is kept, with the reason, the lock it sent and its flags', async () => {

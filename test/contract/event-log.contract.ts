@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NewEvent, Storage } from '../../src/storage/types.ts';
 import type { Backend } from './backends.ts';
-import { freshStorePerTest, HOSTILE_IDS, MINUTE, Refused, T0, versionOf } from './fixture.ts';
+import { freshStorePerTest, HOSTILE_IDS, MINUTE, newFileIn, Refused, T0, versionOf } from './fixture.ts';
 
 const saved = (fileId: string, extra: Partial<NewEvent> = {}): NewEvent => ({
   type: 'file.saved',
@@ -12,15 +12,13 @@ const saved = (fileId: string, extra: Partial<NewEvent> = {}): NewEvent => ({
   ...extra,
 });
 
-async function newFile(storage: Storage, name = 'doc.docx') {
-  return storage.catalog.createFile({
-    names: [name],
+const newFile = (storage: Storage, name = 'doc.docx') =>
+  newFileIn(storage, {
+    name,
     ownerId: 'ann',
-    version: await versionOf(storage, 'v1', { source: 'import' }),
-    now: T0,
+    content: 'v1',
     event: (file) => ({ type: 'file.created', fileId: file.id, userId: 'ann', details: { name: file.name } }),
   });
-}
 
 /**
  * The EventLog contract: every change's event is written in the change's transaction (no change without its

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach } from 'node:test';
-import type { NewVersion, Storage, StoredBlob } from '../../src/storage/types.ts';
+import type { Describe, FileRecord, NewVersion, Storage, StoredBlob } from '../../src/storage/types.ts';
 import type { Backend } from './backends.ts';
 
 /** The instant the suites call "now"; times are passed explicitly, so nothing waits. */
@@ -98,6 +98,20 @@ export async function versionOf(
   extra: Partial<NewVersion> = {},
 ): Promise<NewVersion> {
   return { blob: await writeBlob(storage, content), authorId: 'author', source: 'put', ...extra };
+}
+
+/** A new file (version 1 holding `content`), as the suites start from one; `event` is written with it. */
+export async function newFileIn(
+  storage: Storage,
+  opts: { name?: string; ownerId?: string; content?: string; event?: Describe<FileRecord> } = {},
+): Promise<FileRecord> {
+  return storage.catalog.createFile({
+    names: [opts.name ?? 'doc.docx'],
+    ownerId: opts.ownerId ?? 'owner',
+    version: await versionOf(storage, opts.content ?? 'content', { source: 'import' }),
+    now: T0,
+    ...(opts.event && { event: opts.event }),
+  });
 }
 
 /** Every file under `dir`, as sorted paths relative to it. */

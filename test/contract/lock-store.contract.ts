@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FileNotFoundError, type LockRecord, type Storage } from '../../src/storage/types.ts';
 import type { Backend } from './backends.ts';
-import { freshStorePerTest, HOSTILE_IDS, MINUTE, Refused, T0, versionOf } from './fixture.ts';
+import { freshStorePerTest, HOSTILE_IDS, MINUTE, newFileIn, Refused, T0 } from './fixture.ts';
 import { inPeerProcess, peerTasks } from './peer.ts';
 
-async function newFile(storage: Storage, name = 'doc.docx') {
-  return storage.catalog.createFile({
-    names: [name],
-    ownerId: 'owner',
-    version: await versionOf(storage, 'content', { source: 'import' }),
-    now: T0,
-  });
-}
+const newFile = (storage: Storage, name = 'doc.docx') => newFileIn(storage, { name });
 
 const COUNT_ACROSS_PROCESSES = 100;
 

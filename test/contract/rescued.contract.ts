@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FileNotFoundError, type Storage } from '../../src/storage/types.ts';
 import type { Backend } from './backends.ts';
-import { freshStorePerTest, MINUTE, T0, versionOf } from './fixture.ts';
+import { freshStorePerTest, MINUTE, newFileIn, T0, versionOf } from './fixture.ts';
 
-async function newFile(storage: Storage) {
-  return storage.catalog.createFile({
-    names: ['doc.docx'],
-    ownerId: 'ann',
-    version: await versionOf(storage, 'v1', { source: 'import' }),
-    now: T0,
-  });
-}
+const newFile = (storage: Storage) => newFileIn(storage, { ownerId: 'ann', content: 'v1' });
 
 /** Rescued saves: kept beside a file, never its head; listed newest first; their event in the same transaction. */
 export function rescuedContract(backend: Backend): void {

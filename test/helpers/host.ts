@@ -230,6 +230,25 @@ export class WopiClient {
   }
 }
 
+/**
+ * A JSON API call as the signed-in holder of `cookie`: Accept JSON and the cookie on every request, plus `headers`
+ * (e.g. a JSON Content-Type), then whatever the call itself sets.
+ */
+export function apiAs(host: TestHost, cookie: string, headers: Record<string, string> = {}) {
+  return async (path: string, init: RequestInit = {}): Promise<ReadResponse> =>
+    readResponse(
+      await fetch(`${host.url}${path}`, {
+        ...init,
+        headers: {
+          Accept: 'application/json',
+          Cookie: cookie,
+          ...headers,
+          ...(init.headers as Record<string, string>),
+        },
+      }),
+    );
+}
+
 /** Creates the user (when new) and signs in through POST /login; returns the session cookie and the user. */
 export async function signIn(
   host: TestHost,
