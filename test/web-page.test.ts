@@ -178,6 +178,12 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
     assert.equal(await section.locator('.reason').getAttribute('data-reason'), 'lock mismatch');
     assert.equal(await section.locator('.reason').textContent(), 'Someone else had it open for editing');
     await history.screenshot({ path: join(SCREENSHOTS, 'history-rescued.png'), fullPage: true });
+    // at phone width too: nothing wider than the screen
+    await history.setViewportSize({ width: 390, height: 844 });
+    const overflow = await history.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `history is ${overflow}px wider than the phone`);
+    await history.screenshot({ path: join(SCREENSHOTS, 'history-rescued-phone.png'), fullPage: true });
+    await history.setViewportSize({ width: 1200, height: 900 });
     await section.getByRole('button', { name: /Restore the save rescued/ }).click();
     await history.getByText('The rescued save is now version 2.').waitFor();
     assert.equal(await history.locator('#versions tbody tr').count(), 2);
