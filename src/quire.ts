@@ -11,6 +11,7 @@ import { importFile } from './documents/documents.ts';
 import { EVENT } from './documents/events.ts';
 import { buildHttpApp } from './http/app.ts';
 import { NotReady, type ReadinessCheck } from './http/readiness.ts';
+import { type BlobCollection, collectBlobs } from './storage/blob-gc.ts';
 import { FreeSpace } from './storage/free-space.ts';
 import { FsBlobStore } from './storage/fs-blobs.ts';
 import { openPostgresStorage } from './storage/postgres/index.ts';
@@ -19,12 +20,14 @@ import type { Actor, FileRecord, Storage } from './storage/types.ts';
 import { Accounts } from './users/accounts.ts';
 import { registerWeb, type SessionOptions } from './web/index.ts';
 import {
+  DEFAULT_LOCK_IDLE_RELEASE_MS,
   DEFAULT_LOCK_TTL_MS,
   DEFAULT_MAX_UPLOAD_BYTES,
   type HostUrls,
   type WopiConfig,
   type WopiHost,
 } from './wopi/context.ts';
+import { releaseIdleLocks } from './wopi/idle-locks.ts';
 
 export interface QuireOptions {
   /** Where the embedded store and the signing key live. */
@@ -43,6 +46,11 @@ export interface QuireOptions {
   /** Token signing key; defaults to QUIRE_SECRET or `dataDir/secret.key`. */
   secret?: Uint8Array;
   lockTtlMs?: number;
+  /**
+   * Release a lock whose editor has neither refreshed it nor saved for this long (ms), before its expiry; 0: never.
+   * Default 20 minutes.
+   */
+  lockIdleReleaseMs?: number;
   maxUploadBytes?: number;
   brandName?: string;
   /** The editor (WOPI client) to embed: its URL, flavour override, proof-key mode, UI language. */
@@ -62,6 +70,11 @@ export interface QuireOptions {
   eventRetentionMs?: number;
   /** How long a rescued save is kept (ms); 0 keeps them all. Default 90 days. */
   rescuedRetentionMs?: number;
+  /**
+   * Autosaves older than this (ms) are thinned: of each editing session's autosaves only the last is kept (manual
+   * saves, exit saves, uploads, restores and the head always are); 0 keeps them all. Default 30 days.
+   */
+  autosaveRetentionMs?: number;
 }
 
 /** How often temp files abandoned by crashed saves (of this or another process) are looked for while serving. */
@@ -69,6 +82,21 @@ const TEMP_GC_INTERVAL_MS = 10 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_EVENT_RETENTION_MS = 365 * DAY_MS;
 export const DEFAULT_RESCUED_RETENTION_MS = 90 * DAY_MS;
+export const DEFAULT_AUTOSAVE_RETENTION_MS = 30 * DAY_MS;
+
+/** What applyRetention forgot: events, rescued saves, and thinned autosave versions (in how many files). */
+export interface RetentionResult {
+  events: number;
+  rescued: number;
+  autosaves: { versions: number; files: number };
+}
+
+/** What collectGarbage removed: temp files abandoned by saves, and blobs nothing references (how many, bytes). */
+export interface GarbageResult {
+  tempFiles: number;
+  blobs: number;
+  bytes: number;
+}
 
 class PublicUrls implements HostUrls {
   private known = { url: '', origin: '' };
@@ -114,6 +142,8 @@ const trimSlash = (url: string) => url.replace(/\/+$/, '');
 export class Quire {
   readonly app: FastifyInstance;
   private tempGc: NodeJS.Timeout | undefined;
+  private maintenance: Promise<{ retention: RetentionResult; garbage: GarbageResult }> | undefined;
+  private idleLocks: NodeJS.Timeout | undefined;
 
   readonly host: WopiHost;
   readonly editor: Editor;
@@ -130,8 +160,8 @@ export class Quire {
       metrics?: boolean;
       readiness?: Record<string, ReadinessCheck>;
     },
-    /** How long events and rescued saves are kept (ms; 0: forever). */
-    private readonly retention: { events: number; rescued: number },
+    /** How long events, rescued saves and every autosave are kept (ms; 0: forever). */
+    private readonly retention: { events: number; rescued: number; autosaves: number },
     /** The file blob store, when the storage has one: its temp files are collected while serving. */
     private readonly fsBlobs?: FsBlobStore,
   ) {
@@ -157,6 +187,7 @@ export class Quire {
     const clock = options.clock ?? systemClock;
     const config: WopiConfig = {
       lockTtlMs: options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
+      lockIdleReleaseMs: options.lockIdleReleaseMs ?? DEFAULT_LOCK_IDLE_RELEASE_MS,
       maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
       brandName: options.brandName ?? 'Quire',
     };
@@ -192,6 +223,7 @@ export class Quire {
       {
         events: options.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS,
         rescued: options.rescuedRetentionMs ?? DEFAULT_RESCUED_RETENTION_MS,
+        autosaves: options.autosaveRetentionMs ?? DEFAULT_AUTOSAVE_RETENTION_MS,
       },
       fsBlobs,
     );
@@ -213,12 +245,12 @@ export class Quire {
   /** Starts serving; returns the public URL. Records it in the data dir so `quire add` can print WOPISrc. */
   async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
     await this.app.listen({ port, host: hostname });
-    // abandoned temp files were removed when the store opened; from now on, every 10 minutes
-    this.tempGc ??= setInterval(() => {
-      void this.collectGarbage();
-      void this.applyRetention();
-    }, TEMP_GC_INTERVAL_MS).unref();
+    // abandoned temp files were removed when the store opened; from now on, every 10 minutes (after retention)
+    this.tempGc ??= setInterval(() => void this.maintain(), TEMP_GC_INTERVAL_MS).unref();
     void this.applyRetention();
+    const idleMs = this.host.config.lockIdleReleaseMs;
+    if (idleMs > 0)
+      this.idleLocks ??= setInterval(() => void this.releaseIdleLocks(), Math.min(60_000, idleMs / 4)).unref();
     this.editor.start();
     const address = this.app.server.address();
     if (!this.explicitPublicUrl && address && typeof address === 'object') {
@@ -269,43 +301,101 @@ export class Quire {
     return this.urls.wopiSrc(fileId);
   }
 
-  /** Stops serving: requests in flight get a short grace period, then every connection is closed. */
   /**
-   * Removes temp files that saves left behind when their process died (untouched for an hour); never one a save in
-   * this process is still writing. Runs every 10 minutes while serving. Answers how many it removed.
+   * Forgets events and rescued saves older than their retention, and thins autosaves older than theirs (each
+   * session's last one is kept; one `versions.thinned` event per file). Runs at start and every ten minutes while
+   * serving. The bytes this leaves unreferenced are removed by collectGarbage.
    */
-  /**
-   * Forgets events and rescued saves older than their retention (run at start and every ten minutes while serving).
-   * The bytes of forgotten rescued saves stay in the blob store until blob GC exists.
-   */
-  async applyRetention(): Promise<{ events: number; rescued: number }> {
+  async applyRetention(): Promise<RetentionResult> {
     const now = this.host.clock.now();
-    const { events: eventMs, rescued: rescuedMs } = this.retention;
+    const { events: eventMs, rescued: rescuedMs, autosaves: autosaveMs } = this.retention;
+    const { catalog, events: log } = this.host.storage;
+    const events = eventMs > 0 ? await this.attempt('event retention', () => log.prune(now - eventMs), 0) : 0;
+    const rescued =
+      rescuedMs > 0 ? await this.attempt('rescued save retention', () => catalog.pruneRescued(now - rescuedMs), 0) : 0;
+    const thinned =
+      autosaveMs > 0
+        ? await this.attempt(
+            'autosave thinning',
+            () =>
+              catalog.thinAutosaves(now - autosaveMs, now, ({ fileId, versions }) => ({
+                type: EVENT.versionsThinned,
+                fileId,
+                details: { versions, count: versions.length },
+              })),
+            [],
+          )
+        : [];
+    const autosaves = { versions: thinned.reduce((n, t) => n + t.versions.length, 0), files: thinned.length };
+    if (events || rescued || autosaves.versions) {
+      this.app.log.info(
+        { events, rescued, autosaves },
+        'retention: forgot old events and rescued saves, thinned autosaves',
+      );
+    }
+    return { events, rescued, autosaves };
+  }
+
+  /**
+   * Removes temp files that saves left behind when their process died (untouched for an hour; never one a save in
+   * this process is still writing), and blobs that no version or rescued save references and nobody has written or
+   * touched for an hour (never one a save or restore in progress is about to reference: see storage/blob-gc.ts).
+   * Runs every 10 minutes while serving, after retention.
+   */
+  async collectGarbage(): Promise<GarbageResult> {
+    const fsBlobs = this.fsBlobs;
+    const tempFiles = fsBlobs
+      ? (await this.attempt('temp file collection', () => fsBlobs.collectTemp(), [])).length
+      : 0;
+    if (tempFiles) this.app.log.info({ removed: tempFiles }, 'removed temp files abandoned by saves');
+    const freed: BlobCollection = await this.attempt('blob collection', () => collectBlobs(this.host.storage), {
+      blobs: 0,
+      bytes: 0,
+    });
+    if (freed.blobs) this.app.log.info(freed, 'removed blobs nothing references');
+    return { tempFiles, ...freed };
+  }
+
+  /** Retention, then garbage collection: what runs every 10 minutes while serving, and `quire gc`. */
+  async maintain(): Promise<{ retention: RetentionResult; garbage: GarbageResult }> {
+    // one pass at a time: a slow one is not overtaken by the next tick
+    this.maintenance ??= (async () => {
+      try {
+        const retention = await this.applyRetention();
+        return { retention, garbage: await this.collectGarbage() };
+      } finally {
+        this.maintenance = undefined;
+      }
+    })();
+    return this.maintenance;
+  }
+
+  /** Runs one maintenance step; a failure is logged and answers `fallback`, so the other steps still run. */
+  private async attempt<T>(what: string, step: () => Promise<T>, fallback: T): Promise<T> {
     try {
-      const events = eventMs > 0 ? await this.host.storage.events.prune(now - eventMs) : 0;
-      const rescued = rescuedMs > 0 ? await this.host.storage.catalog.pruneRescued(now - rescuedMs) : 0;
-      if (events || rescued) this.app.log.info({ events, rescued }, 'retention: forgot old events and rescued saves');
-      return { events, rescued };
+      return await step();
     } catch (err) {
-      this.app.log.warn({ err }, 'retention failed');
-      return { events: 0, rescued: 0 };
+      this.app.log.warn({ err }, `${what} failed`);
+      return fallback;
     }
   }
 
-  async collectGarbage(): Promise<number> {
-    if (!this.fsBlobs) return 0;
+  /** Releases locks whose editors went silent (see `lockIdleReleaseMs`); runs every minute while serving. */
+  async releaseIdleLocks(): Promise<string[]> {
     try {
-      const removed = await this.fsBlobs.collectTemp();
-      if (removed.length) this.app.log.info({ removed: removed.length }, 'removed temp files abandoned by saves');
-      return removed.length;
+      const released = await releaseIdleLocks(this.host);
+      if (released.length) this.app.log.info({ files: released }, 'released locks whose editors went silent');
+      return released;
     } catch (err) {
-      this.app.log.warn({ err }, 'temp file collection failed');
-      return 0;
+      this.app.log.warn({ err }, 'releasing idle locks failed');
+      return [];
     }
   }
 
+  /** Stops serving: requests in flight get a short grace period, then every connection is closed. */
   async close(): Promise<void> {
     clearInterval(this.tempGc);
+    clearInterval(this.idleLocks);
     this.editor.stop();
     const grace = setTimeout(() => this.app.server.closeAllConnections(), CLOSE_GRACE_MS);
     try {
@@ -313,6 +403,8 @@ export class Quire {
     } finally {
       clearTimeout(grace);
     }
+    // a maintenance pass under way finishes before its storage goes (it never throws)
+    await this.maintenance;
     await this.host.storage.close();
   }
 }

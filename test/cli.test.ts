@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { openSqliteStorage } from '../src/storage/sqlite/index.ts';
 import type { FileRecord } from '../src/storage/types.ts';
@@ -68,11 +69,13 @@ describe('quire CLI', () => {
   const freshDataDir = () => join(work, `data-${++dirCount}`);
 
   describe('help', () => {
-    it('`quire --help` exits 0 and prints usage naming serve, add and token', async () => {
+    it('`quire --help` exits 0 and prints usage naming serve, add, token and gc', async () => {
       const res = await runQuire(['--help']);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /^Usage: quire/);
-      for (const command of ['serve', 'add PATH', 'token FILE_ID']) assert.ok(res.stdout.includes(command), command);
+      for (const command of ['serve', 'add PATH', 'token FILE_ID', 'gc [--data DIR]']) {
+        assert.ok(res.stdout.includes(command), command);
+      }
     });
 
     it('an unknown command exits non-zero with a message', async () => {
@@ -307,6 +310,48 @@ describe('quire CLI', () => {
       assert.doesNotMatch(url, /:0$/, `printed ${url}`);
       const res = await fetch(`${url}/healthz`);
       assert.equal(res.status, 200);
+    });
+  });
+
+  describe('gc', () => {
+    it('applies retention and removes blobs nothing references (an hour old), printing what it freed as one line', async () => {
+      const data = freshDataDir();
+      const added = oneJsonLine<Added>(await runQuire(['add', reportPath, '--data', data]));
+      // the bytes of a save that never became a version, written two hours ago
+      const storage = await openSqliteStorage(data);
+      const stray = Buffer.from('a refused save left this');
+      try {
+        await storage.blobs.write(Readable.from([stray]));
+      } finally {
+        await storage.close();
+      }
+      const strayKey = sha256hex(stray);
+      const strayPath = join(data, 'blobs', strayKey.slice(0, 2), strayKey.slice(2, 4), strayKey);
+      const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+      await utimes(strayPath, twoHoursAgo, twoHoursAgo);
+      const reportKey = sha256hex(reportBytes);
+      const reportBlob = join(data, 'blobs', reportKey.slice(0, 2), reportKey.slice(2, 4), reportKey);
+      await utimes(reportBlob, twoHoursAgo, twoHoursAgo);
+
+      const freed = oneJsonLine<unknown>(await runQuire(['gc', '--data', data, '--autosave-retention', '7d']));
+      assert.deepEqual(freed, {
+        retention: { events: 0, rescued: 0, autosaves: { versions: 0, files: 0 } },
+        garbage: { tempFiles: 0, blobs: 1, bytes: stray.length },
+      });
+      await assert.rejects(readFile(strayPath), { code: 'ENOENT' });
+      assert.ok((await readFile(reportBlob)).equals(reportBytes), 'the imported file keeps its bytes');
+      assert.equal((await catalogFiles(data))[0]?.id, added.id);
+      const again = oneJsonLine<{ garbage: { blobs: number } }>(await runQuire(['gc', '--data', data]));
+      assert.equal(again.garbage.blobs, 0);
+    });
+
+    it('a malformed retention is a usage error; off is accepted', async () => {
+      const data = freshDataDir();
+      const bad = await runQuire(['gc', '--data', data, '--autosave-retention', 'soon']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--autosave-retention/);
+      const off = await runQuire(['gc', '--data', data], { env: { QUIRE_AUTOSAVE_RETENTION: 'off' } });
+      assert.equal(off.code, 0, off.stderr);
     });
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiAs, signIn, startHost, storageKinds, type TestHost } from './helpers/host.ts';
-import { lockOf } from './helpers/misc-helpers.ts';
+import { lockOf, MINUTE } from './helpers/misc-helpers.ts';
 
 interface Session {
   fileId: string;
@@ -13,6 +13,8 @@ interface Session {
   client?: string;
   lastSave?: string;
   editors?: string;
+  lastRefresh?: string;
+  idleReleaseAt?: string;
 }
 
 for (const kind of storageKinds) {
@@ -97,6 +99,62 @@ for (const kind of storageKinds) {
         body: JSON.stringify({ reason: 'twice' }),
       });
       assert.equal(again.status, 409, 'nothing to break');
+    });
+    it('a lock whose editor went silent is released after the idle time, audited; a refresh or a save keeps it', async () => {
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const silent = await host.addFile('Silent.docx', 'v1', await ownerId());
+      const busy = await host.addFile('Busy.docx', 'v1', await ownerId());
+      const saving = await host.addFile('Saving.docx', 'v1', await ownerId());
+      const cs = await host.client(silent);
+      const cb = await host.client(busy);
+      const cv = await host.client(saving);
+      const t0 = host.clock.now();
+      for (const [c, l] of [
+        [cs, 'GONE'],
+        [cb, 'BUSY'],
+        [cv, 'SAVING'],
+      ] as const)
+        assert.equal((await c.lock(l)).status, 200);
+
+      host.clock.advance(10 * MINUTE);
+      assert.equal((await cb.refreshLock('BUSY')).status, 200);
+      host.clock.advance(5 * MINUTE);
+      assert.equal((await cv.putFile('v2', { 'X-WOPI-Lock': 'SAVING' })).status, 200);
+      const listed = ((await api(owner, '/api/locks')).json as Session[]).filter((s) =>
+        [silent, busy, saving].includes(s.fileId),
+      );
+      const byName = Object.fromEntries(listed.map((s) => [s.name, s]));
+      assert.equal(byName['Busy.docx']?.lastRefresh, iso(t0 + 10 * MINUTE), 'the refresh is shown');
+      assert.equal(byName['Busy.docx']?.since, iso(t0), 'since: when the lock was taken, not refreshed');
+      assert.equal(byName['Silent.docx']?.idleReleaseAt, iso(t0 + 20 * MINUTE), '20 minutes after the last refresh');
+      // 20 minutes after the last save would be after the lock's own expiry (PutFile does not refresh it): not shown
+      assert.equal(byName['Saving.docx']?.idleReleaseAt, undefined);
+      assert.equal(byName['Saving.docx']?.expiresAt, iso(t0 + 30 * MINUTE));
+
+      host.clock.advance(6 * MINUTE); // 21 minutes after the silent editor's lock; the others were active since
+      assert.deepEqual(await host.quire.releaseIdleLocks(), [silent]);
+      assert.equal(lockOf(await cs.getLock()), '', 'released');
+      assert.equal(lockOf(await cb.getLock()), 'BUSY');
+      assert.equal(lockOf(await cv.getLock()), 'SAVING');
+      const [event] = (await api(owner, `/api/events?file=${silent}&limit=1`)).json as Array<{
+        type: string;
+        details: Record<string, unknown>;
+      }>;
+      assert.equal(event?.type, 'lock.released');
+      assert.equal(event?.details.automatic, true);
+      assert.equal(event?.details.lock, 'GONE');
+      assert.equal(event?.details.lastActivity, t0);
+
+      // the editor comes back: its save meets an unlocked file, is refused as the protocol says, and is kept
+      const late = await cs.putFile('what the silent editor still had', { 'X-WOPI-Lock': 'GONE' });
+      assert.equal(late.status, 409, late.text);
+      const rescued = (await api(owner, `/api/files/${silent}/rescued`)).json as Array<{ lock: string }>;
+      assert.equal(rescued[0]?.lock, 'GONE');
+      for (const [c, l] of [
+        [cb, 'BUSY'],
+        [cv, 'SAVING'],
+      ] as const)
+        assert.equal((await c.unlock(l)).status, 200);
     });
   });
 }

@@ -4,7 +4,15 @@ import { basename } from 'node:path';
 import { redactSecrets } from '../auth/redact.ts';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, READ_ONLY } from '../auth/tokens.ts';
 import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
-import { duration, parseCommand, serveSettings, storeOptions, UsageError } from './options.ts';
+import {
+  duration,
+  parseCommand,
+  RETENTION_FLAGS,
+  retentionOptions,
+  serveSettings,
+  storeOptions,
+  UsageError,
+} from './options.ts';
 
 /** The commands: each reads its settings through options.ts and does one thing with a Quire. */
 
@@ -139,5 +147,16 @@ export async function user(args: string[], env: Env): Promise<void> {
     });
     const { id, name, displayName, isAdmin } = created;
     console.log(JSON.stringify({ id, name, displayName, isAdmin }));
+  });
+}
+
+/**
+ * One maintenance pass, as `serve` runs every 10 minutes: retention (events, rescued saves, autosave thinning),
+ * then temp files and unreferenced blobs. Safe while a server runs on the same data; prints what it freed.
+ */
+export async function gc(args: string[], env: Env): Promise<void> {
+  const { values } = parseCommand(args, RETENTION_FLAGS);
+  await withQuire({ ...storeOptions(values, env), ...retentionOptions(values, env) }, async (quire) => {
+    console.log(JSON.stringify(await quire.maintain()));
   });
 }

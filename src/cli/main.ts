@@ -1,19 +1,22 @@
 import { redactSecrets } from '../auth/redact.ts';
 import { QuireError } from '../core/errors.ts';
-import { add, serve, token, user } from './commands.ts';
+import { add, gc, serve, token, user } from './commands.ts';
 import { UsageError } from './options.ts';
 
 const USAGE = `Usage: quire <command> [options]
 
 Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
+        [--lock-idle-release 20m]
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
         [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL]
-        [--min-free-space 1G] [--event-retention 365d] [--rescued-retention 90d]
+        [--min-free-space 1G] [--event-retention 365d] [--rescued-retention 90d] [--autosave-retention 30d]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
         --min-free-space: below this much free space saves and uploads get 507 and /readyz 503 (default: the
         smaller of 1 GiB and 5 % of the disk; 0: off).
+        --lock-idle-release: release a lock whose editor neither refreshed it nor saved for this long (off: never).
         --event-retention / --rescued-retention: how long the event log and rescued saves are kept (0: forever).
+        --autosave-retention: autosaves older than this are thinned to the last of each editing session (0: off).
         --database postgres://… keeps files, versions, locks and users in PostgreSQL (blobs stay in DIR/blobs);
         add, token and user add take it too, and must be given the same one.
   user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]
@@ -23,16 +26,20 @@ Commands:
         Import a file; prints {"id","name","wopiSrc"} as one JSON line.
   token FILE_ID --user ID [--name DISPLAY] [--read-only] [--ttl 10h] [--data DIR] [--database URL]
         Mint an access token; prints {"access_token","access_token_ttl"} as one JSON line.
+  gc [--data DIR] [--database URL] [--event-retention 365d] [--rescued-retention 90d] [--autosave-retention 30d]
+        Apply retention, thin old autosaves, and remove temp files and blobs nothing references (untouched for an
+        hour), as serve does every 10 minutes; safe while serving. Prints {"retention","garbage"} as one JSON line.
 
 Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing
 key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER,
-QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_EVENT_RETENTION, QUIRE_RESCUED_RETENTION.`;
+QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_EVENT_RETENTION, QUIRE_RESCUED_RETENTION, QUIRE_AUTOSAVE_RETENTION.`;
 
 const commands: Record<string, (args: string[], env: typeof process.env) => Promise<void>> = {
   serve,
   add,
   token,
   user,
+  gc,
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -38,13 +38,22 @@ const STORE_FLAGS = {
   database: { type: 'string' },
 } as const;
 
+/** How long events, rescued saves and every autosave are kept: `serve` and `gc` take these. */
+export const RETENTION_FLAGS = {
+  'event-retention': { type: 'string' },
+  'rescued-retention': { type: 'string' },
+  'autosave-retention': { type: 'string' },
+} as const;
+
 const SERVE_FLAGS = {
   ...STORE_FLAGS,
+  ...RETENTION_FLAGS,
   port: { type: 'string' },
   host: { type: 'string' },
   'public-url': { type: 'string' },
   'max-upload': { type: 'string' },
   'lock-ttl': { type: 'string' },
+  'lock-idle-release': { type: 'string' },
   'log-level': { type: 'string' },
   editor: { type: 'string' },
   'editor-flavour': { type: 'string' },
@@ -53,8 +62,6 @@ const SERVE_FLAGS = {
   'trusted-user-header': { type: 'string' },
   metrics: { type: 'boolean' },
   'min-free-space': { type: 'string' },
-  'event-retention': { type: 'string' },
-  'rescued-retention': { type: 'string' },
 } as const;
 
 type Flags = Record<string, { type: 'string' | 'boolean' }>;
@@ -107,10 +114,17 @@ export function byteSize(text: string, what: string): number {
   return Math.floor(Number(m[1]) * (BYTE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
 }
 
-/** A retention setting: a duration, or 0 / "forever" to keep everything. */
-function retention<K extends string>(text: string | undefined, key: K, what: string): Partial<Record<K, number>> {
+/**
+ * A duration that can be switched off: 0, "off" or "forever" give 0 (for a retention: keep everything; for the idle
+ * lock release: never).
+ */
+function optionalDuration<K extends string>(
+  text: string | undefined,
+  key: K,
+  what: string,
+): Partial<Record<K, number>> {
   if (text === undefined || text === '') return {};
-  const ms = /^(0|forever)$/i.test(text.trim()) ? 0 : duration(text, what);
+  const ms = /^(0|off|forever)$/i.test(text.trim()) ? 0 : duration(text, what);
   return { [key]: ms } as Partial<Record<K, number>>;
 }
 
@@ -137,6 +151,11 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
       ...(publicUrl && { publicUrl }),
       ...(values['max-upload'] && { maxUploadBytes: integer(values['max-upload'], '--max-upload') }),
       ...(values['lock-ttl'] && { lockTtlMs: duration(values['lock-ttl'], '--lock-ttl') }),
+      ...optionalDuration(
+        values['lock-idle-release'] ?? env.QUIRE_LOCK_IDLE_RELEASE,
+        'lockIdleReleaseMs',
+        '--lock-idle-release',
+      ),
       logger: { level: values['log-level'] ?? env.QUIRE_LOG_LEVEL ?? 'info' },
       editor: {
         ...(editorUrl && { url: editorUrl }),
@@ -145,12 +164,7 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
         ...(uiLanguage && { uiLanguage }),
       },
       ...(trustedUserHeader && { trustedUserHeader }),
-      ...retention(values['event-retention'] ?? env.QUIRE_EVENT_RETENTION, 'eventRetentionMs', '--event-retention'),
-      ...retention(
-        values['rescued-retention'] ?? env.QUIRE_RESCUED_RETENTION,
-        'rescuedRetentionMs',
-        '--rescued-retention',
-      ),
+      ...retentionOptions(values, env),
       metrics: values.metrics === true || env.QUIRE_METRICS === '1',
     },
   };
@@ -163,4 +177,28 @@ export function duration(text: string, what: string): number {
   } catch (err) {
     throw new UsageError(`${what}: ${(err as Error).message}`);
   }
+}
+
+/** The retention settings (0, off or forever: keep everything), from flags or the environment. */
+export function retentionOptions(
+  values: { [K in keyof typeof RETENTION_FLAGS]?: string | undefined },
+  env: Env,
+): Partial<QuireOptions> {
+  return {
+    ...optionalDuration(
+      values['event-retention'] ?? env.QUIRE_EVENT_RETENTION,
+      'eventRetentionMs',
+      '--event-retention',
+    ),
+    ...optionalDuration(
+      values['rescued-retention'] ?? env.QUIRE_RESCUED_RETENTION,
+      'rescuedRetentionMs',
+      '--rescued-retention',
+    ),
+    ...optionalDuration(
+      values['autosave-retention'] ?? env.QUIRE_AUTOSAVE_RETENTION,
+      'autosaveRetentionMs',
+      '--autosave-retention',
+    ),
+  };
 }

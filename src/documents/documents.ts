@@ -97,7 +97,7 @@ export async function deleteDocument(storage: Storage, clock: Clock, fileId: str
 }
 
 /** Bytes already stored (an earlier version, a rescued save) become the newest version, as a new version. */
-function restoreBytes(
+async function restoreBytes(
   storage: Storage,
   clock: Clock,
   input: { fileId: string; userId: string; actor?: Actor | undefined },
@@ -106,6 +106,10 @@ function restoreBytes(
 ): Promise<FileRecord> {
   const actor = input.actor ?? { userId: input.userId };
   const blob = { key: saved.blobKey, size: saved.size, sha256: saved.sha256 };
+  // The new version references bytes it did not write: touched first, so that blob GC, which may have found them
+  // unreferenced (the version was thinned, the rescued save forgotten, since it was read), keeps them. Gone
+  // already: refused, rather than a version without bytes.
+  if (!(await storage.blobs.touch(blob.key))) throw new QuireError(404, 'the bytes of that save are no longer stored');
   return withFile(() =>
     storage.catalog.commitVersion(
       input.fileId,

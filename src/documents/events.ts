@@ -11,6 +11,8 @@ export const EVENT = {
   rescued: 'save.rescued',
   /** An earlier version made the newest. */
   restored: 'file.restored',
+  /** Old autosaves dropped from a file's history, each session's last kept (details: the version numbers, count). */
+  versionsThinned: 'versions.thinned',
   renamed: 'file.renamed',
   deleted: 'file.deleted',
   /** Opened through Quire's host page (details: action view/edit). */

@@ -17,10 +17,37 @@ export interface StoredBlob {
 }
 
 export interface BlobStore {
-  /** Streams `source` into the store; resolves once the bytes are durable (fsynced). Rejects if `source` fails. */
+  /**
+   * Streams `source` into the store; resolves once the bytes are durable (fsynced). Rejects if `source` fails.
+   * Writing bytes the store already holds counts as writing them again: the blob's `writtenAt` moves to the write.
+   */
   write(source: Readable): Promise<StoredBlob>;
   read(key: string): Readable;
   has(key: string): Promise<boolean>;
+
+  // ---- for garbage collection of blobs no version or rescued save references -----------------------------------
+
+  /** Every blob held, with its size and when it was last written or touched (ms since epoch, the store's time). */
+  list(): AsyncIterable<BlobEntry>;
+  /**
+   * Marks a blob as just written, for a change about to reference bytes it did not write itself (a restore), so
+   * that collection's grace period covers the new reference. False when the store does not hold the blob (then
+   * nothing may reference it).
+   */
+  touch(key: string): Promise<boolean>;
+  /**
+   * Removes the blob if it was last written or touched before `writtenBefore`, checking that and removing it as one
+   * step: a write or touch that lands while collection runs keeps the blob. True when it removed it; false when it
+   * kept it or holds no such blob.
+   */
+  remove(key: string, writtenBefore: number): Promise<boolean>;
+}
+
+export interface BlobEntry {
+  key: string;
+  size: number;
+  /** When the blob was last written or touched (ms since epoch). */
+  writtenAt: number;
 }
 
 export interface FileRecord {
@@ -41,6 +68,12 @@ export interface FileRecord {
 export interface LockRecord {
   value: string;
   expiresAt: number;
+  /**
+   * Kept by the lock store, not by whoever decides a lock: when this lock id was taken (an UnlockAndRelock takes a
+   * new one), and when it was last set or refreshed. Absent for a lock written before Quire recorded them.
+   */
+  takenAt?: number | undefined;
+  refreshedAt?: number | undefined;
 }
 
 /** A file with its lock as of one instant (`lock` is null when unlocked or expired). */
@@ -238,6 +271,26 @@ export interface Catalog {
 
   getUserInfo(fileId: string, userId: string): Promise<string | null>;
   setUserInfo(fileId: string, userId: string, info: string): Promise<void>;
+
+  /**
+   * Drops old autosaves that are not the last of their editing session (the rule: storage/thinning.ts) from every
+   * live file: each file's in one transaction, with the event `event` describes of it. Only versions created before
+   * `olderThan` go; the head, and every version that is not an autosave, stay; kept versions keep their numbers.
+   * Their blobs are left to blob GC. Answers what it dropped, per file.
+   */
+  thinAutosaves(olderThan: number, now: number, event?: Describe<ThinnedVersions>): Promise<ThinnedVersions[]>;
+  /**
+   * The key of every blob a version (of any file, deleted ones included) or a rescued save references: what blob
+   * GC must keep.
+   */
+  referencedBlobKeys(): Promise<Set<string>>;
+}
+
+/** What thinning dropped from one file's history. */
+export interface ThinnedVersions {
+  fileId: string;
+  /** The dropped version numbers, ascending. */
+  versions: number[];
 }
 
 /**
@@ -252,6 +305,16 @@ export interface LockStore {
     decide: (current: LockRecord | null, file: FileRecord) => LockRecord | null,
     event?: Describe<{ before: LockRecord | null; after: LockRecord | null; file: FileRecord }>,
   ): Promise<FileState>;
+  /**
+   * Releases every live lock that nobody has set, refreshed or saved under since `silentSince` (an editor that went
+   * away without unlocking), each in its own transaction that checks again, so a refresh or save that lands first
+   * keeps its lock. Locks written before Quire recorded refreshes are left to expire. Resolves to what it released.
+   */
+  releaseSilent(
+    silentSince: number,
+    now: number,
+    event?: Describe<{ lock: LockRecord; file: FileRecord }>,
+  ): Promise<Array<{ lock: LockRecord; file: FileRecord }>>;
 }
 
 /** A person who signs in to Quire's pages: who is browsing, and who is editing. */
@@ -293,6 +356,123 @@ export interface UserStore {
   list(): Promise<User[]>;
 }
 
+/** Who a share is for: one user, or every member of a group. */
+export interface Principal {
+  kind: 'user' | 'group';
+  id: string;
+}
+
+/**
+ * Secure view: the document is shown, not handed over. No download, print, export or copy in the editor (each
+ * editor's own CheckFileInfo properties) and no download through Quire; `watermark` is a template ({name},
+ * {email}, {date}) drawn over the pages, '' for none.
+ */
+export interface SecureView {
+  watermark: string;
+}
+
+/** A document shared with a user or a group, in a role weaker than ownership. */
+export interface Share {
+  fileId: string;
+  principal: Principal;
+  role: 'viewer' | 'commenter' | 'editor';
+  secureView: SecureView | null;
+  createdAt: number;
+  createdBy: string;
+}
+
+/** Anyone holding the link's URL may use the document in `role`, until it expires or is disabled. */
+export interface ShareLink {
+  /** Unguessable: the link's URL carries it. */
+  id: string;
+  fileId: string;
+  role: 'viewer' | 'commenter' | 'editor';
+  secureView: SecureView | null;
+  /** argon2id hash of the link's password, or null for none. */
+  passwordHash: string | null;
+  expiresAt: number | null;
+  disabledAt: number | null;
+  createdAt: number;
+  createdBy: string;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  /** 'local': managed in Quire; 'provider': named by the identity provider's groups claim at sign-in. */
+  source: 'local' | 'provider';
+  createdAt: number;
+}
+
+/** A link's guest: the same name on the same link is the same guest (one cursor, one author). */
+export interface Guest {
+  id: string;
+  linkId: string;
+  name: string;
+}
+
+/** A sign-in to Quire's pages, kept so signing out ends it (and the tokens minted in it) everywhere at once. */
+export interface SignIn {
+  id: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  endedAt: number | null;
+}
+
+/**
+ * Who may reach which document beyond its owner: shares with users and groups, links and their guests, groups,
+ * and sign-ins. Persistence only: the rules (who sees what, in which role) live in access/.
+ */
+export interface AccessStore {
+  /** Adds the share, or changes the role or secure view of the one the principal already has. */
+  putShare(share: Share, event?: Describe<{ before: Share | null; after: Share }>): Promise<Share>;
+  /** Removes it; false when there was none. */
+  removeShare(fileId: string, principal: Principal, at: number, event?: Describe<Share>): Promise<boolean>;
+  sharesOf(fileId: string): Promise<Share[]>;
+  /** Every share to any of these principals (a user and their groups): what is shared with them. */
+  sharesTo(principals: Principal[]): Promise<Share[]>;
+
+  createLink(link: ShareLink, event?: Describe<ShareLink>): Promise<ShareLink>;
+  /** Changes a link's role, secure view, password, expiry or disabled time; null when there is no such link. */
+  updateLink(
+    id: string,
+    change: Partial<Pick<ShareLink, 'role' | 'secureView' | 'passwordHash' | 'expiresAt' | 'disabledAt'>>,
+    at: number,
+    event?: Describe<{ before: ShareLink; after: ShareLink }>,
+  ): Promise<ShareLink | null>;
+  getLink(id: string): Promise<ShareLink | null>;
+  linksOf(fileId: string): Promise<ShareLink[]>;
+  /** The link's guest by that name, made on first use (names compared without case). */
+  guest(linkId: string, name: string, nameKey: string, at: number): Promise<Guest>;
+  getGuest(id: string): Promise<Guest | null>;
+
+  /** Throws GroupExistsError when the name (without case) is taken. */
+  createGroup(group: { name: string; nameKey: string; source: Group['source']; createdAt: number }): Promise<Group>;
+  getGroup(id: string): Promise<Group | null>;
+  findGroup(nameKey: string): Promise<Group | null>;
+  listGroups(): Promise<Group[]>;
+  /** Removes the group, its members and every share to it. */
+  deleteGroup(id: string, at: number, event?: Describe<Group>): Promise<boolean>;
+  addMember(groupId: string, userId: string): Promise<void>;
+  removeMember(groupId: string, userId: string): Promise<boolean>;
+  members(groupId: string): Promise<string[]>;
+  groupsOf(userId: string): Promise<Group[]>;
+
+  startSignIn(signIn: Omit<SignIn, 'endedAt'>): Promise<void>;
+  getSignIn(id: string): Promise<SignIn | null>;
+  endSignIn(id: string, at: number): Promise<void>;
+  /** Ends every sign-in of a user (disabling them, changing their password). */
+  endSignInsOf(userId: string, at: number): Promise<number>;
+}
+
+export class GroupExistsError extends QuireError {
+  override name = 'GroupExistsError';
+  constructor(readonly groupName: string) {
+    super(409, `a group named ${JSON.stringify(groupName)} already exists (names are compared without case)`);
+  }
+}
+
 export interface Storage {
   catalog: Catalog;
   locks: LockStore;
@@ -301,6 +481,8 @@ export interface Storage {
   events: EventLog;
   /** People who sign in to Quire's pages; absent when an embedding app does its own sign-in. */
   users?: UserStore | undefined;
+  /** Shares, links, groups and sign-ins; absent when an embedding app decides access itself. */
+  access?: AccessStore | undefined;
   close(): Promise<void>;
 }
 

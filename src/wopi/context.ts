@@ -33,6 +33,11 @@ export interface WopiResult {
 export interface WopiConfig {
   /** How long a lock lives without RefreshLock (WOPI says 30 minutes). */
   lockTtlMs: number;
+  /**
+   * A lock whose editor neither refreshed it nor saved under it for this long is released by Quire (an editor that
+   * died without unlocking), shorter than the expiry; 0 leaves every lock to its expiry.
+   */
+  lockIdleReleaseMs: number;
   /** Largest body PutFile / PutRelativeFile accept; larger gets 413. */
   maxUploadBytes: number;
   /** Shown to editors as the host's name. */
@@ -64,4 +69,6 @@ export interface WopiHost {
 export type WopiOperation = (host: WopiHost, req: WopiRequest) => Promise<WopiResult>;
 
 export const DEFAULT_LOCK_TTL_MS = 30 * 60 * 1000;
+/** Collabora refreshes its lock every 15 minutes and ONLYOFFICE more often: 20 silent minutes mean nobody is there. */
+export const DEFAULT_LOCK_IDLE_RELEASE_MS = 20 * 60 * 1000;
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;

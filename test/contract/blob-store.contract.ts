@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BlobEntry, Storage } from '../../src/storage/types.ts';
 import type { Backend } from './backends.ts';
 import { filesUnder, freshStorePerTest, openFixture, readBlob, sha256Hex, writeBlob } from './fixture.ts';
 
@@ -166,6 +167,110 @@ export function blobStoreContract(backend: Backend): void {
       }
       assert.equal(size, count * MiB);
       assert.equal(back.digest('hex'), blob.sha256);
+    });
+
+    describe('what garbage collection needs', () => {
+      const listed = async (storage: Storage) => {
+        const entries: BlobEntry[] = [];
+        for await (const entry of storage.blobs.list()) entries.push(entry);
+        return entries.sort((a, b) => a.key.localeCompare(b.key));
+      };
+      const entryOf = async (storage: Storage, key: string) => {
+        const entry = (await listed(storage)).find((e) => e.key === key);
+        assert.ok(entry, `${key} is listed`);
+        return entry;
+      };
+      /** Long enough for any store's clock to tick between two writes. */
+      const tick = () => sleep(25);
+
+      it('list() names every blob once, with its size and when it was written', async () => {
+        const { storage } = fx();
+        const before = Date.now();
+        const a = await writeBlob(storage, 'aaa');
+        const b = await writeBlob(storage, randomBytes(10 * KiB));
+        await writeBlob(storage, 'aaa');
+        const empty = await writeBlob(storage, Buffer.alloc(0));
+        const after = Date.now();
+        const entries = await listed(storage);
+        assert.deepEqual(
+          entries.map(({ key, size }) => ({ key, size })),
+          [a, b, empty].map(({ key, size }) => ({ key, size })).sort((x, y) => x.key.localeCompare(y.key)),
+        );
+        for (const e of entries) {
+          // the store's clock, which may differ a little from this process's
+          assert.ok(e.writtenAt > before - 2000 && e.writtenAt < after + 2000, `writtenAt ${e.writtenAt} is now`);
+        }
+      });
+
+      it('remove() takes a blob last written before the cutoff, not at or after it, and leaves nothing behind', async () => {
+        const { storage, dir } = fx();
+        const kept = await writeBlob(storage, 'kept');
+        const before = await filesUnder(dir);
+        const old = await writeBlob(storage, 'old');
+        const { writtenAt } = await entryOf(storage, old.key);
+        assert.equal(await storage.blobs.remove(old.key, writtenAt), false, 'written at the cutoff: kept');
+        assert.ok((await readBlob(storage, old.key)).equals(Buffer.from('old')));
+        assert.equal(await storage.blobs.remove(old.key, writtenAt + 1), true);
+        assert.equal(await storage.blobs.has(old.key), false);
+        await assert.rejects(async () => readBlob(storage, old.key));
+        assert.deepEqual(
+          (await listed(storage)).map((e) => e.key),
+          [kept.key],
+        );
+        assert.deepEqual(await filesUnder(dir), before, 'no trace of it, nor of how it was removed');
+        assert.equal(await storage.blobs.remove(old.key, Number.POSITIVE_INFINITY), false, 'gone: false');
+        const never = await keyIn(backend, Buffer.from('never written here'));
+        assert.equal(await storage.blobs.remove(never, Number.POSITIVE_INFINITY), false);
+        assert.ok((await readBlob(storage, kept.key)).equals(Buffer.from('kept')), 'other blobs untouched');
+      });
+
+      it('touch() makes a blob young again, so a remove with an older cutoff keeps it; unknown blobs answer false', async () => {
+        const { storage } = fx();
+        const blob = await writeBlob(storage, 'restored later');
+        const { writtenAt } = await entryOf(storage, blob.key);
+        await tick();
+        assert.equal(await storage.blobs.touch(blob.key), true);
+        assert.ok((await entryOf(storage, blob.key)).writtenAt > writtenAt);
+        assert.equal(await storage.blobs.remove(blob.key, writtenAt + 1), false);
+        assert.ok((await readBlob(storage, blob.key)).equals(Buffer.from('restored later')));
+        assert.equal(await storage.blobs.touch(await keyIn(backend, Buffer.from('nope'))), false);
+        assert.equal(
+          await storage.blobs.has(await keyIn(backend, Buffer.from('nope'))),
+          false,
+          'touch creates nothing',
+        );
+      });
+
+      it('bytes written again after collection listed them are kept (a save re-using an unreferenced blob)', async () => {
+        const { storage } = fx();
+        const bytes = randomBytes(64 * KiB);
+        const blob = await writeBlob(storage, bytes);
+        // collection lists the blob as old: it was last written before the cutoff
+        const { writtenAt } = await entryOf(storage, blob.key);
+        const cutoff = writtenAt + 1;
+        await tick();
+        // a save of the same bytes lands between the listing and the removal
+        assert.deepEqual(await writeBlob(storage, bytes), blob);
+        assert.equal(await storage.blobs.remove(blob.key, cutoff), false);
+        assert.ok((await readBlob(storage, blob.key)).equals(bytes));
+        assert.ok((await entryOf(storage, blob.key)).writtenAt >= cutoff);
+      });
+
+      it('a write racing a remove of the same bytes: once the write resolves, the blob is there', async () => {
+        const { storage } = fx();
+        const bytes = randomBytes(32 * KiB);
+        for (let round = 0; round < 30; round++) {
+          const blob = await writeBlob(storage, bytes);
+          const { writtenAt } = await entryOf(storage, blob.key);
+          await sleep(2);
+          const [written] = await Promise.all([
+            writeBlob(storage, bytes),
+            storage.blobs.remove(blob.key, writtenAt + 1),
+          ]);
+          assert.equal(await storage.blobs.has(written.key), true, `round ${round}`);
+          assert.ok((await readBlob(storage, written.key)).equals(bytes), `round ${round}`);
+        }
+      });
     });
   });
 }

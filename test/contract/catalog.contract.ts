@@ -9,7 +9,7 @@ import {
   type Storage,
 } from '../../src/storage/types.ts';
 import type { Backend } from './backends.ts';
-import { freshStorePerTest, HOSTILE_IDS, MINUTE, numberedNames, Refused, T0, versionOf } from './fixture.ts';
+import { freshStorePerTest, HOSTILE_IDS, held, MINUTE, numberedNames, Refused, T0, versionOf } from './fixture.ts';
 import { inPeerProcess, peerTasks } from './peer.ts';
 
 const pass = () => {};
@@ -271,7 +271,7 @@ export function catalogContract(backend: Backend): void {
           }),
           (err) => err === refusal,
         );
-        assert.deepEqual(seen.slice(), [{ file, lock: { value: 'L1', expiresAt: T0 + 30 * MINUTE } }]);
+        assert.deepEqual(seen.slice(), [{ file, lock: held('L1', T0 + 30 * MINUTE, T0) }]);
         assert.deepEqual(await storage.catalog.getFile(file.id), file, 'head unmoved');
         assert.equal(await storage.catalog.getVersion(file.id, 2), null, 'no version 2');
         assert.equal((await storage.catalog.listVersions(file.id)).length, 1);
@@ -290,7 +290,7 @@ export function catalogContract(backend: Backend): void {
         const file = await create(storage, 'locked.docx');
         await storage.locks.update(file.id, T0, () => ({ value: 'L1', expiresAt: T0 + 30 * MINUTE }));
         await storage.catalog.commitVersion(file.id, await versionOf(storage, 'v2'), T0 + 1, pass);
-        assert.deepEqual(await storage.locks.get(file.id, T0 + 1), { value: 'L1', expiresAt: T0 + 30 * MINUTE });
+        assert.deepEqual(await storage.locks.get(file.id, T0 + 1), held('L1', T0 + 30 * MINUTE, T0));
       });
 
       it('concurrent commits on two instances at the same `now`: every version number once, modifiedAt increasing', async () => {
@@ -462,7 +462,7 @@ export function catalogContract(backend: Backend): void {
           }),
           Refused,
         );
-        assert.deepEqual(seen.slice(), [{ file, lock: { value: 'L1', expiresAt: T0 + 30 * MINUTE } }]);
+        assert.deepEqual(seen.slice(), [{ file, lock: held('L1', T0 + 30 * MINUTE, T0) }]);
         assert.deepEqual(await storage.catalog.getFile(file.id), file);
         assert.equal(await storage.catalog.findByName('elsewhere.docx'), null);
       });

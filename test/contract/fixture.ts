@@ -11,6 +11,17 @@ import type { Backend } from './backends.ts';
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 export const MINUTE = 60_000;
 
+/**
+ * A lock as the store answers it: the value and expiry it was given, and its own bookkeeping (taken at `takenAt`,
+ * last set or refreshed at `refreshedAt`).
+ */
+export const held = (value: string, expiresAt: number, takenAt: number, refreshedAt = takenAt) => ({
+  value,
+  expiresAt,
+  takenAt,
+  refreshedAt,
+});
+
 /** Ids no file has, some of which a SQL driver might choke on rather than answer "no such file". */
 export const HOSTILE_IDS = ['\u0000', 'abc\u0000def', '\ud800', "x' OR '1'='1", 'x'.repeat(10_000)];
 

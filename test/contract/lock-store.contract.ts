@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FileNotFoundError, type LockRecord, type Storage } from '../../src/storage/types.ts';
 import type { Backend } from './backends.ts';
-import { freshStorePerTest, HOSTILE_IDS, MINUTE, newFileIn, Refused, T0 } from './fixture.ts';
+import { freshStorePerTest, HOSTILE_IDS, held, MINUTE, newFileIn, Refused, T0, versionOf } from './fixture.ts';
 import { inPeerProcess, peerTasks } from './peer.ts';
 
 const newFile = (storage: Storage, name = 'doc.docx') => newFileIn(storage, { name });
@@ -36,9 +36,10 @@ export function lockStoreContract(backend: Backend): void {
         return lock('L1');
       });
       assert.deepEqual(seen, [[null, file]]);
-      assert.deepEqual(state, { file, lock: lock('L1') });
-      assert.deepEqual(await storage.locks.get(file.id, T0), lock('L1'));
-      assert.deepEqual((await storage.catalog.getState(file.id, T0))?.lock, lock('L1'));
+      const stored = held('L1', T0 + 30 * MINUTE, T0);
+      assert.deepEqual(state, { file, lock: stored });
+      assert.deepEqual(await storage.locks.get(file.id, T0), stored);
+      assert.deepEqual((await storage.catalog.getState(file.id, T0))?.lock, stored);
     });
 
     it('decide sees the current lock; returning another replaces it, returning null clears it', async () => {
@@ -50,8 +51,8 @@ export function lockStoreContract(backend: Backend): void {
         seen = current;
         return lock('L2', T0 + 31 * MINUTE);
       });
-      assert.deepEqual(seen, lock('L1'));
-      assert.deepEqual(await storage.locks.get(file.id, T0 + MINUTE), lock('L2', T0 + 31 * MINUTE));
+      assert.deepEqual(seen, held('L1', T0 + 30 * MINUTE, T0));
+      assert.deepEqual(await storage.locks.get(file.id, T0 + MINUTE), held('L2', T0 + 31 * MINUTE, T0 + MINUTE));
       const cleared = await storage.locks.update(file.id, T0 + 2 * MINUTE, () => null);
       assert.equal(cleared.lock, null);
       assert.equal(await storage.locks.get(file.id, T0 + 2 * MINUTE), null);
@@ -74,7 +75,7 @@ export function lockStoreContract(backend: Backend): void {
       const file = await newFile(storage);
       const expiresAt = T0 + 30 * MINUTE;
       await storage.locks.update(file.id, T0, () => lock('L1', expiresAt));
-      assert.deepEqual(await storage.locks.get(file.id, expiresAt - 1), lock('L1', expiresAt), 'alive until then');
+      assert.deepEqual(await storage.locks.get(file.id, expiresAt - 1), held('L1', expiresAt, T0), 'alive until then');
       assert.equal(await storage.locks.get(file.id, expiresAt), null);
       assert.equal(await storage.locks.get(file.id, expiresAt + 1), null);
       assert.equal((await storage.catalog.getState(file.id, expiresAt))?.lock, null);
@@ -88,7 +89,7 @@ export function lockStoreContract(backend: Backend): void {
         return lock('L2', expiresAt + 30 * MINUTE);
       });
       assert.equal(seen, null, 'an expired lock is no lock to decide()');
-      assert.deepEqual(await storage.locks.get(file.id, expiresAt), lock('L2', expiresAt + 30 * MINUTE));
+      assert.deepEqual(await storage.locks.get(file.id, expiresAt), held('L2', expiresAt + 30 * MINUTE, expiresAt));
     });
 
     it('a decide() that throws rejects with its error and changes nothing', async () => {
@@ -110,7 +111,7 @@ export function lockStoreContract(backend: Backend): void {
         }),
         (err) => err === refusal,
       );
-      assert.deepEqual(await storage.locks.get(file.id, T0 + MINUTE), lock('L1'), 'lock and expiry kept');
+      assert.deepEqual(await storage.locks.get(file.id, T0 + MINUTE), held('L1', T0 + 30 * MINUTE, T0), 'lock kept');
     });
 
     it('locking does not change the file: version, modifiedAt and the rest stay', async () => {
@@ -156,6 +157,68 @@ export function lockStoreContract(backend: Backend): void {
           JSON.stringify(id.slice(0, 20)),
         );
       }
+    });
+
+    it('the store keeps when a lock id was taken and when it was last set: a refresh moves only the latter', async () => {
+      const { storage } = fx();
+      const file = await newFile(storage);
+      const refresh = (now: number) =>
+        storage.locks.update(file.id, now, (current) => lock(current?.value ?? 'none', now + 30 * MINUTE));
+      await storage.locks.update(file.id, T0, () => lock('L1'));
+      await refresh(T0 + 5 * MINUTE);
+      assert.deepEqual(
+        await storage.locks.get(file.id, T0 + 6 * MINUTE),
+        held('L1', T0 + 35 * MINUTE, T0, T0 + 5 * MINUTE),
+      );
+      await storage.locks.update(file.id, T0 + 7 * MINUTE, () => lock('L2', T0 + 37 * MINUTE));
+      assert.deepEqual(
+        await storage.locks.get(file.id, T0 + 7 * MINUTE),
+        held('L2', T0 + 37 * MINUTE, T0 + 7 * MINUTE),
+        'another lock id is taken anew',
+      );
+      // after its expiry the same id is a new lock
+      const later = T0 + 60 * MINUTE;
+      await storage.locks.update(file.id, later, () => lock('L2', later + 30 * MINUTE));
+      assert.deepEqual(await storage.locks.get(file.id, later), held('L2', later + 30 * MINUTE, later));
+    });
+
+    it('releaseSilent releases exactly the live locks neither set, refreshed nor saved under since the cut-off, with their event', async () => {
+      const { storage } = fx();
+      const take = async (name: string, at: number, expiresAt = at + 30 * MINUTE) => {
+        const file = await newFile(storage, name);
+        await storage.locks.update(file.id, at, () => lock(`lock-${name}`, expiresAt));
+        return file;
+      };
+      const silent = await take('silent.docx', T0);
+      const refreshed = await take('refreshed.docx', T0);
+      await storage.locks.update(refreshed.id, T0 + 15 * MINUTE, (c) => lock(c?.value ?? '', T0 + 45 * MINUTE));
+      const saved = await take('saved.docx', T0);
+      await storage.catalog.commitVersion(saved.id, await versionOf(storage, 'v2'), T0 + 16 * MINUTE, () => {});
+      const expired = await take('expired.docx', T0, T0 + 5 * MINUTE);
+      await newFile(storage, 'unlocked.docx');
+
+      const described: string[] = [];
+      const released = await storage.locks.releaseSilent(T0 + 10 * MINUTE, T0 + 20 * MINUTE, ({ lock, file }) => {
+        described.push(`${file.name}:${lock.value}`);
+        return { type: 'lock.released', fileId: file.id, details: { lock: lock.value, automatic: true } };
+      });
+      assert.deepEqual(
+        released.map((r) => [r.file.id, r.lock.value]),
+        [[silent.id, 'lock-silent.docx']],
+      );
+      assert.deepEqual(described, ['silent.docx:lock-silent.docx']);
+      const at = T0 + 20 * MINUTE;
+      assert.equal(await storage.locks.get(silent.id, at), null, 'released');
+      assert.equal((await storage.locks.get(refreshed.id, at))?.value, 'lock-refreshed.docx', 'refreshed: kept');
+      assert.equal((await storage.locks.get(saved.id, at))?.value, 'lock-saved.docx', 'saved under: kept');
+      assert.equal(await storage.locks.get(expired.id, at), null);
+      const events = await storage.events.list({ fileId: silent.id, limit: 10 });
+      assert.deepEqual(
+        events.map((e) => [e.type, e.at, e.details]),
+        [['lock.released', at, { lock: 'lock-silent.docx', automatic: true }]],
+        'the release is one event, written with it',
+      );
+      assert.deepEqual(await storage.locks.releaseSilent(T0 + 10 * MINUTE, at), [], 'nothing is released twice');
     });
 
     it('locks are per file', async () => {

@@ -10,7 +10,7 @@ export function schemaIdentifier(schema: string): string {
   return pg.escapeIdentifier(schema);
 }
 
-const dialectFor = (schema: string): Dialect => {
+export const dialectFor = (schema: string): Dialect => {
   const s = schemaIdentifier(schema);
   return {
     int8: 'BIGINT',

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { FsBlobStore } from '../fs-blobs.ts';
-import { schemaScript } from '../sql/schema.ts';
+import { migrate } from '../sql/schema.ts';
 import { type SqlStorage, sqlStorage } from '../sql/storage.ts';
 import { PgDatabase, schemaIdentifier } from './database.ts';
 
@@ -49,7 +49,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       const found = await tx.all('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
       // Only when missing: CREATE SCHEMA needs a privilege that using an existing one does not.
       if (found.length === 0) await tx.run(`CREATE SCHEMA ${ident}`);
-      await tx.run(schemaScript(db.dialect));
+      await migrate(tx, db.dialect);
     });
     return sqlStorage(db, await new FsBlobStore(options.blobDir).init(), `quire:names:${schema}`);
   } catch (err) {

@@ -1,4 +1,5 @@
 import { nameKey } from '../name-key.ts';
+import { autosavesToThin, SESSION_GAP_MS } from '../thinning.ts';
 import {
   type Catalog,
   type CreatedFile,
@@ -14,6 +15,7 @@ import {
   type NewVersion,
   type ReplaceByName,
   type RescuedSave,
+  type ThinnedVersions,
   type VersionRecord,
 } from '../types.ts';
 import { type SqlDatabase, type SqlExecutor, storable } from './database.ts';
@@ -60,7 +62,8 @@ export class SqlCatalog implements Catalog, LockStore {
     const fileSelect = `
       SELECT f.id, f.name, f.owner_id, f.created_at, f.version,
              v.size, v.sha256, v.blob_key, v.created_at AS modified_at, v.author_id AS modified_by,
-             l.value AS lock_value, l.expires_at AS lock_expires_at
+             l.value AS lock_value, l.expires_at AS lock_expires_at,
+             l.taken_at AS lock_taken_at, l.refreshed_at AS lock_refreshed_at
       FROM ${files} f
       JOIN ${versions} v ON v.file_id = f.id AND v.version = f.version
       LEFT JOIN ${locks} l ON l.file_id = f.id
@@ -73,8 +76,15 @@ export class SqlCatalog implements Catalog, LockStore {
       // fail the join on re-check and look deleted. The state is read by the next statement, after the wait.
       lockFile: `SELECT id FROM ${files} WHERE id = $1 AND deleted_at IS NULL${d.forUpdate}`,
       nameHolder: `SELECT id FROM ${files} WHERE name_key = $1 AND deleted_at IS NULL`,
-      setLock: `INSERT INTO ${locks} (file_id, value, expires_at) VALUES ($1, $2, $3)
-                ON CONFLICT (file_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+      setLock: `INSERT INTO ${locks} (file_id, value, expires_at, taken_at, refreshed_at) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (file_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
+                  taken_at = excluded.taken_at, refreshed_at = excluded.refreshed_at`,
+      // live locks with a recorded refresh, neither refreshed nor saved under since $2 (checked again per file)
+      silentLocks: `SELECT l.file_id FROM ${locks} l
+                    JOIN ${files} f ON f.id = l.file_id AND f.deleted_at IS NULL
+                    JOIN ${versions} v ON v.file_id = f.id AND v.version = f.version
+                    WHERE l.expires_at > $1 AND l.refreshed_at IS NOT NULL AND l.refreshed_at < $2
+                      AND v.created_at < $2`,
       clearLock: `DELETE FROM ${locks} WHERE file_id = $1`,
       insertFile: `INSERT INTO ${files} (id, name, name_key, owner_id, created_at, version) VALUES ($1, $2, $3, $4, $5, 1)`,
       insertVersion: `INSERT INTO ${versions} (file_id, version, blob_key, size, sha256, created_at, author_id,
@@ -94,6 +104,16 @@ export class SqlCatalog implements Catalog, LockStore {
       pruneRescued: `DELETE FROM ${rescued} WHERE created_at < $1`,
       setUserInfo: `INSERT INTO ${userInfo} (file_id, user_id, info) VALUES ($1, $2, $3)
                     ON CONFLICT (file_id, user_id) DO UPDATE SET info = excluded.info`,
+      // Live files with an autosave created before $1 that the next version (by number) continues: an autosave too,
+      // by the same author, within $2 ms. A superset of what autosavesToThin drops, which decides per file.
+      thinCandidates: `SELECT DISTINCT v.file_id FROM ${versions} v
+                       JOIN ${files} f ON f.id = v.file_id AND f.deleted_at IS NULL
+                       JOIN ${versions} n ON n.file_id = v.file_id AND n.version = (
+                         SELECT MIN(m.version) FROM ${versions} m WHERE m.file_id = v.file_id AND m.version > v.version)
+                       WHERE v.autosave = TRUE AND v.created_at < $1 AND n.autosave = TRUE
+                         AND n.author_id = v.author_id AND n.created_at - v.created_at <= $2`,
+      dropVersion: `DELETE FROM ${versions} WHERE file_id = $1 AND version = $2`,
+      referencedBlobs: `SELECT blob_key FROM ${versions} UNION SELECT blob_key FROM ${rescued}`,
     };
   }
 
@@ -362,12 +382,69 @@ export class SqlCatalog implements Catalog, LockStore {
   ): Promise<FileState> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockedState(tx, fileId, now);
-      const next = decide(state.lock, state.file);
-      if (next) await tx.run(this.sql.setLock, [fileId, next.value, next.expiresAt]);
-      else await tx.run(this.sql.clearLock, [fileId]);
+      const decided = decide(state.lock, state.file);
+      let next: LockRecord | null = null;
+      if (decided) {
+        // the same lock id set again keeps when it was taken; any set is a refresh
+        const takenAt = state.lock?.value === decided.value ? (state.lock.takenAt ?? now) : now;
+        next = { value: decided.value, expiresAt: decided.expiresAt, takenAt, refreshedAt: now };
+        await tx.run(this.sql.setLock, [fileId, next.value, next.expiresAt, takenAt, now]);
+      } else await tx.run(this.sql.clearLock, [fileId]);
       await this.record(tx, event, { before: state.lock, after: next, file: state.file }, now);
       return { file: state.file, lock: next };
     });
+  }
+
+  async releaseSilent(
+    silentSince: number,
+    now: number,
+    event?: Describe<{ lock: LockRecord; file: FileRecord }>,
+  ): Promise<Array<{ lock: LockRecord; file: FileRecord }>> {
+    const candidates = await this.db.all<{ file_id: string }>(this.sql.silentLocks, [now, silentSince]);
+    const released: Array<{ lock: LockRecord; file: FileRecord }> = [];
+    for (const { file_id } of candidates) {
+      const one = await this.db
+        .transaction(async (tx) => {
+          const { file, lock } = await this.lockedState(tx, file_id, now);
+          // a refresh, relock or save may have landed since the candidates were read
+          const silent =
+            lock !== null &&
+            lock.refreshedAt !== undefined &&
+            lock.refreshedAt < silentSince &&
+            file.modifiedAt < silentSince;
+          if (!silent) return null;
+          await tx.run(this.sql.clearLock, [file_id]);
+          return this.record(tx, event, { lock, file }, now);
+        })
+        .catch(notFoundAsNull);
+      if (one) released.push(one);
+    }
+    return released;
+  }
+
+  async thinAutosaves(olderThan: number, now: number, event?: Describe<ThinnedVersions>): Promise<ThinnedVersions[]> {
+    const candidates = await this.db.all<{ file_id: string }>(this.sql.thinCandidates, [olderThan, SESSION_GAP_MS]);
+    const thinned: ThinnedVersions[] = [];
+    for (const { file_id } of candidates) {
+      const one = await this.db
+        .transaction(async (tx) => {
+          // locked, so no save lands between reading the history and dropping from it
+          const { file } = await this.lockedState(tx, file_id, now);
+          const history = (await tx.all<VersionRow>(this.sql.versions, [file_id])).map(toVersion);
+          const versions = autosavesToThin(history, file.version, olderThan);
+          if (versions.length === 0) return null;
+          for (const version of versions) await tx.run(this.sql.dropVersion, [file_id, version]);
+          return this.record(tx, event, { fileId: file_id, versions }, now);
+        })
+        .catch(notFoundAsNull);
+      if (one) thinned.push(one);
+    }
+    return thinned;
+  }
+
+  async referencedBlobKeys(): Promise<Set<string>> {
+    const rows = await this.db.all<{ blob_key: string }>(this.sql.referencedBlobs);
+    return new Set(rows.map((r) => r.blob_key));
   }
 }
 

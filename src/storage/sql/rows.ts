@@ -21,6 +21,8 @@ export interface FileRow {
   modified_by: string;
   lock_value: string | null;
   lock_expires_at: Int8 | null;
+  lock_taken_at: Int8 | null;
+  lock_refreshed_at: Int8 | null;
 }
 
 export interface VersionRow {
@@ -70,12 +72,22 @@ export const toFile = (r: FileRow): FileRecord => ({
   modifiedBy: r.modified_by,
 });
 
+const optionalTime = (v: Int8 | null | undefined) => (v === null || v === undefined ? undefined : Number(v));
+
 /** The file with its lock as of `now`: a lock whose expiry has passed is no lock. */
 export const toState = (r: FileRow, now: number): FileState => {
   const expiresAt = r.lock_expires_at === null ? null : Number(r.lock_expires_at);
+  const live = r.lock_value !== null && expiresAt !== null && expiresAt > now;
   return {
     file: toFile(r),
-    lock: r.lock_value !== null && expiresAt !== null && expiresAt > now ? { value: r.lock_value, expiresAt } : null,
+    lock: live
+      ? {
+          value: r.lock_value as string,
+          expiresAt: expiresAt as number,
+          takenAt: optionalTime(r.lock_taken_at),
+          refreshedAt: optionalTime(r.lock_refreshed_at),
+        }
+      : null,
   };
 };
 

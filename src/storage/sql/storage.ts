@@ -1,4 +1,5 @@
 import type { BlobStore, Storage } from '../types.ts';
+import { SqlAccessStore } from './access.ts';
 import { SqlCatalog } from './catalog.ts';
 import type { SqlDatabase } from './database.ts';
 import { SqlUserStore } from './users.ts';
@@ -8,6 +9,7 @@ export type SqlStorage<D extends SqlDatabase> = Storage & {
   catalog: SqlCatalog;
   locks: SqlCatalog;
   users: SqlUserStore;
+  access: SqlAccessStore;
 };
 
 /** A Storage on one SQL database: its catalog, lock store, event log and users, with `blobs` for the bytes. */
@@ -20,6 +22,7 @@ export function sqlStorage<D extends SqlDatabase>(db: D, blobs: BlobStore, names
     events: catalog.events,
     blobs,
     users: new SqlUserStore(db),
+    access: new SqlAccessStore(db, catalog.events),
     close: () => db.close(),
   };
 }

@@ -106,9 +106,8 @@ export class SqliteDatabase implements SqlDatabase {
   /** Read results by statement, then by parameters. */
   private readonly remembered = new Map<string, Map<string, unknown[]>>();
 
-  constructor(path: string, schema: (d: Dialect) => string) {
+  constructor(path: string) {
     this.writer = new Connection(open(path));
-    this.writer.raw.exec(schema(dialect));
     this.reader = new Connection(open(path));
     this.shared = share(path);
     this.dataVersion = this.reader.raw.prepare<[], number>('PRAGMA data_version').pluck();

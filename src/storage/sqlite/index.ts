@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ensurePrivateFile, makePrivateDir } from '../../core/private-files.ts';
 import { FsBlobStore } from '../fs-blobs.ts';
-import { schemaScript } from '../sql/schema.ts';
+import { migrate } from '../sql/schema.ts';
 import { type SqlStorage, sqlStorage } from '../sql/storage.ts';
 import { SqliteDatabase } from './database.ts';
 
@@ -13,8 +13,9 @@ export async function openSqliteStorage(dir: string): Promise<SqliteStorage> {
   // SQLite creates its file 0644 and gives the -wal and -shm files the file's mode: made 0600 first, all three are
   const path = join(dir, 'catalog.sqlite');
   await ensurePrivateFile(path);
-  const db = new SqliteDatabase(path, schemaScript);
+  const db = new SqliteDatabase(path);
   try {
+    await db.transaction((tx) => migrate(tx, db.dialect));
     return sqlStorage(db, await new FsBlobStore(join(dir, 'blobs')).init());
   } catch (err) {
     await db.close();

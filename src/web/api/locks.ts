@@ -3,6 +3,7 @@ import { badRequest, conflict, forbidden } from '../../core/errors.ts';
 import { EVENT } from '../../documents/events.ts';
 import type { EventRecord, FileRecord } from '../../storage/types.ts';
 import type { User } from '../../users/accounts.ts';
+import { idleReleaseAt } from '../../wopi/idle-locks.ts';
 import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
 import { readJsonObject } from './json-body.ts';
 
@@ -32,13 +33,19 @@ export function registerLocks(api: FastifyInstance, ctx: ApiContext): void {
         );
         const saved = events.find((e) => e.type === EVENT.saved);
         const who = (e: EventRecord | undefined) => e?.userId && { id: e.userId, name: e.userName ?? e.userId };
+        const iso = (ms: number) => new Date(ms).toISOString();
+        const since = lock?.takenAt ?? taken?.at;
+        const releaseAt = lock ? idleReleaseAt(ctx.host, lock, file) : undefined;
         return {
           fileId: file.id,
           name: file.name,
           lock: lock?.value,
-          expiresAt: new Date(lock?.expiresAt ?? 0).toISOString(),
-          ...(taken && { since: new Date(taken.at).toISOString(), by: who(taken), client: taken.client }),
-          ...(saved && { lastSave: new Date(saved.at).toISOString(), editors: saved.details?.editors }),
+          expiresAt: iso(lock?.expiresAt ?? 0),
+          ...(since !== undefined && { since: iso(since) }),
+          ...(taken && { by: who(taken), client: taken.client }),
+          ...(lock?.refreshedAt !== undefined && { lastRefresh: iso(lock.refreshedAt) }),
+          ...(saved && { lastSave: iso(saved.at), editors: saved.details?.editors }),
+          ...(releaseAt !== undefined && { idleReleaseAt: iso(releaseAt) }),
         };
       }),
     );
