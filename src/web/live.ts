@@ -97,12 +97,13 @@ export function registerLiveEvents(app: FastifyInstance, live: LiveEvents, sessi
       // nginx and the like: do not hold the stream back
       'X-Accel-Buffering': 'no',
     });
-    res.write('retry: 3000\n\n');
     let closed = false;
     const send = (events: EventRecord[]) => {
       if (!closed) res.write(events.map(sseFrame).join(''));
     };
     const unsubscribe = await live.subscribe(send);
+    // the first bytes (and so the browser's "open") only once subscribed: nothing after "open" can be missed
+    res.write('retry: 3000\n\n');
     const after = lastEventId(request);
     if (after !== undefined) send(await live.since(after));
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);

@@ -6,7 +6,10 @@ const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.
 /** The pages' scripts and styles, kept out of the HTML so the pages can forbid inline script. */
 const ASSETS: Record<string, { type: string; body: string }> = {
   'host-page.js': { type: 'text/javascript; charset=utf-8', body: asset('host-page.js') },
+  'common.js': { type: 'text/javascript; charset=utf-8', body: asset('common.js') },
   'app.js': { type: 'text/javascript; charset=utf-8', body: asset('app.js') },
+  'locks.js': { type: 'text/javascript; charset=utf-8', body: asset('locks.js') },
+  'activity.js': { type: 'text/javascript; charset=utf-8', body: asset('activity.js') },
   'app.css': { type: 'text/css; charset=utf-8', body: asset('app.css') },
 };
 
