@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { AccessPolicy } from './access/policy.ts';
+import { grantCheck } from './access/revocation.ts';
 import { loadSigningSecret } from './auth/secret.ts';
 import { ALL_PERMISSIONS, type MintedToken, type Permissions, TokenService } from './auth/tokens.ts';
 import { type Clock, systemClock } from './core/clock.ts';
@@ -18,7 +20,14 @@ import { openPostgresStorage } from './storage/postgres/index.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { Actor, FileRecord, Storage } from './storage/types.ts';
 import { Accounts } from './users/accounts.ts';
-import { registerWeb, type SessionOptions } from './web/index.ts';
+import {
+  FirstRunSetup,
+  type OidcOptions,
+  registerWeb,
+  resolveOidcOptions,
+  type SessionOptions,
+  type SignInLimits,
+} from './web/index.ts';
 import {
   DEFAULT_LOCK_IDLE_RELEASE_MS,
   DEFAULT_LOCK_TTL_MS,
@@ -57,6 +66,16 @@ export interface QuireOptions {
   editor?: EditorSettings;
   /** Sign in whoever a single-sign-on proxy names in this header (e.g. X-Remote-User). Only behind such a proxy. */
   trustedUserHeader?: string;
+  /**
+   * How many failed sign-ins the sign-in form allows per user name and per client address, and over how long; the
+   * defaults are 10 per name and 50 per address per 15 minutes (a limit of 0 turns it off). Counted per process.
+   */
+  signInLimits?: SignInLimits;
+  /**
+   * Single sign-on through an OpenID Connect provider (authorization code flow with PKCE): the sign-in page offers
+   * it beside the password form. Register Quire there with the redirect URI `${publicUrl}/login/oidc/callback`.
+   */
+  oidc?: OidcOptions;
   logger?: FastifyServerOptions['logger'];
   /** Serve Prometheus metrics at /metrics (WOPI requests by operation and status, durations, process). */
   metrics?: boolean;
@@ -149,9 +168,19 @@ export class Quire {
   readonly editor: Editor;
   /** The people who may sign in to Quire's pages; absent when the storage keeps no users. */
   readonly accounts: Accounts | undefined;
+  /** The first-run setup link's secret, when Quire started with no users (per process, in memory only). */
+  private readonly setup: FirstRunSetup | undefined;
 
   private constructor(
-    parts: { host: WopiHost; editor: Editor; sessions: SessionOptions | undefined; accounts: Accounts | undefined },
+    parts: {
+      host: WopiHost;
+      editor: Editor;
+      sessions: SessionOptions | undefined;
+      accounts: Accounts | undefined;
+      setup?: FirstRunSetup | undefined;
+      signInLimits?: SignInLimits | undefined;
+      oidc?: OidcOptions | undefined;
+    },
     private readonly urls: PublicUrls,
     private readonly explicitPublicUrl: boolean,
     private readonly dataDir: string,
@@ -168,9 +197,21 @@ export class Quire {
     this.host = parts.host;
     this.editor = parts.editor;
     this.accounts = parts.accounts;
+    this.setup = parts.setup;
     this.app = buildHttpApp(parts.host, parts.editor, httpOptions);
     // Without sign-in (an embedding app signs people in) only the WOPI endpoints are served.
-    if (parts.sessions) registerWeb(this.app, { host: parts.host, editor: parts.editor, sessions: parts.sessions });
+    if (parts.sessions) {
+      registerWeb(this.app, {
+        host: parts.host,
+        editor: parts.editor,
+        sessions: parts.sessions,
+        setup: parts.setup,
+        signInLimits: parts.signInLimits,
+        ...(parts.oidc && {
+          oidc: { options: parts.oidc, redirectUri: () => `${this.urls.publicUrl}/login/oidc/callback` },
+        }),
+      });
+    }
   }
 
   static async create(options: QuireOptions): Promise<Quire> {
@@ -178,6 +219,8 @@ export class Quire {
     // private to the user running Quire: created so, and an existing one made so (said in the log, below)
     await makePrivateDir(options.dataDir);
     const tightened = await tightenTopLevel(options.dataDir);
+    // a mistake in the single sign-on settings is said before anything is opened
+    if (options.oidc) resolveOidcOptions(options.oidc);
     const secret = options.secret ?? (await loadSigningSecret(options.dataDir));
     const storage =
       options.storage ??
@@ -197,21 +240,26 @@ export class Quire {
       storage,
       clock,
       tokens: new TokenService(secret, clock),
+      access: new AccessPolicy(storage, clock),
       config,
       urls,
       flavour: () => editor.flavour(),
     };
+    host.tokens.checkWith(grantCheck(storage, host.access, clock));
     const accounts = storage.users && new Accounts(storage.users, clock);
     const sessions: SessionOptions | undefined = accounts && {
       users: accounts,
       secret,
       now: () => clock.now(),
       secureCookies: urls.publicUrl.startsWith('https:'),
+      signIns: storage.access,
       ...(options.trustedUserHeader && { trustedUserHeader: options.trustedUserHeader }),
     };
+    // first run: nobody can sign in yet, so a one-time link (printed by `serve`) creates the first admin
+    const setup = accounts && (await accounts.list()).length === 0 ? new FirstRunSetup(accounts) : undefined;
     const fsBlobs = storage.blobs instanceof FsBlobStore ? storage.blobs : undefined;
     const quire = new Quire(
-      { host, editor, sessions, accounts },
+      { host, editor, sessions, accounts, setup, signInLimits: options.signInLimits, oidc: options.oidc },
       urls,
       options.publicUrl !== undefined,
       options.dataDir,
@@ -240,6 +288,15 @@ export class Quire {
 
   get publicUrl(): string {
     return this.urls.publicUrl;
+  }
+
+  /**
+   * The one-time link that creates the first admin (`/setup?token=…` at the public URL), while Quire started with no
+   * users and nobody has used it; valid until this process stops. Undefined otherwise.
+   */
+  get setupUrl(): string | undefined {
+    if (!this.setup || this.setup.finished) return undefined;
+    return `${this.publicUrl}/setup?token=${this.setup.token}`;
   }
 
   /** Starts serving; returns the public URL. Records it in the data dir so `quire add` can print WOPISrc. */

@@ -200,6 +200,9 @@ for (const kind of storageKinds) {
         modifiedBy: { id: ann.id, name: 'Ann Example' },
         ownerId: ann.id,
         locked: false,
+        role: 'owner',
+        via: 'owner',
+        secureView: false,
         urls: urlsOf(view.id),
       });
 
@@ -391,8 +394,9 @@ for (const kind of storageKinds) {
     });
     after(() => closeHost(host));
 
-    it('GET /api/files lists every file with who changed it last and whether an editor holds it', async () => {
-      const { cookie, user: ann } = await signIn(host, 'ann', { displayName: 'Ann Example' });
+    it('GET /api/files lists the files one may see with who changed it last and whether an editor holds it', async () => {
+      // an admin sees every document
+      const { cookie, user: ann } = await signIn(host, 'ann', { displayName: 'Ann Example', isAdmin: true });
       const bob = await host.quire.accounts?.create({
         name: 'bob',
         displayName: 'Bob Builder',
@@ -427,6 +431,9 @@ for (const kind of storageKinds) {
           modifiedBy: { id: ann.id, name: 'Ann Example' },
           ownerId: ann.id,
           locked: false,
+          role: 'owner',
+          via: 'owner',
+          secureView: false,
           urls: urlsOf(alpha.id),
         },
         {
@@ -439,6 +446,9 @@ for (const kind of storageKinds) {
           ownerId: bob.id,
           locked: true,
           lockExpiresAt: iso(lockedAt + LOCK_TTL_MS),
+          role: 'owner',
+          via: 'admin',
+          secureView: false,
           urls: urlsOf(betaId),
         },
         {
@@ -451,9 +461,19 @@ for (const kind of storageKinds) {
           modifiedBy: { id: 'not-a-user', name: 'not-a-user' },
           ownerId: 'not-a-user',
           locked: false,
+          role: 'owner',
+          via: 'admin',
+          secureView: false,
           urls: urlsOf(gammaId),
         },
       ]);
+      const carol = await signIn(host, 'carol');
+      assert.deepEqual(
+        (await call(host, '/api/files', { cookie: carol.cookie })).json,
+        [],
+        'others see only their own',
+      );
+      assert.equal((await call(host, `/api/files/${betaId}`, { cookie: carol.cookie })).status, 404);
 
       const single = await call(host, `/api/files/${betaId}`, { cookie });
       assert.equal(single.json.locked, true);
@@ -512,6 +532,9 @@ for (const kind of storageKinds) {
           modifiedBy: { id: ann.id, name: 'Ann Example' },
           ownerId: ann.id,
           locked: false,
+          role: 'owner',
+          via: 'owner',
+          secureView: false,
           urls: urlsOf(view.id),
         });
         const got = await call(host, `/api/files/${view.id}/content`, { cookie });
@@ -885,6 +908,9 @@ for (const kind of storageKinds) {
         modifiedBy: { id: ann.id, name: 'Ann Example' },
         ownerId: ann.id,
         locked: false,
+        role: 'owner',
+        via: 'owner',
+        secureView: false,
         urls: urlsOf(id),
       });
 

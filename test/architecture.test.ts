@@ -18,7 +18,7 @@ const MAY_USE: Record<string, readonly string[]> = {
   auth: ['core'],
   documents: ['core', 'storage'],
   users: ['core', 'storage'],
-  access: ['core', 'storage', 'auth', 'users'],
+  access: ['core', 'storage', 'auth', 'users', 'documents'],
   discovery: ['core', 'auth'],
   wopi: ['core', 'storage', 'documents', 'auth', 'discovery', 'access'],
   http: ['core', 'wopi', 'discovery', 'auth'],

@@ -26,8 +26,13 @@ describe('the activity page, in a real browser', { skip: chromiumMissing }, () =
   before(async () => {
     editor = await startStandInEditor();
     host = await startHost({ clock: { now: () => Date.now() }, editor: { url: editor.url } });
-    await host.quire.accounts?.create({ name: 'ann', displayName: 'Ann Editor', password: PASSWORD });
-    ({ cookie: bobCookie } = await signIn(host, 'bob', { displayName: 'Bob Builder', password: PASSWORD }));
+    // an admin reads every document's activity (a non-admin's view is filtered: test/sharing.test.ts)
+    await host.quire.accounts?.create({ name: 'ann', displayName: 'Ann Editor', password: PASSWORD, isAdmin: true });
+    ({ cookie: bobCookie } = await signIn(host, 'bob', {
+      displayName: 'Bob Builder',
+      password: PASSWORD,
+      isAdmin: true,
+    }));
     ({ cookie: malloryCookie } = await signIn(host, 'mallory', { displayName: MARKUP, password: PASSWORD }));
     browser = await launchChromium();
     await mkdir(SCREENSHOTS, { recursive: true });

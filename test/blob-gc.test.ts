@@ -103,7 +103,7 @@ for (const kind of storageKinds) {
       return c;
     };
     /** A signed-in API caller (signed in now: sessions expire as the test's clock moves). */
-    const api = async () => apiAs(host, (await signIn(host, 'ann')).cookie);
+    const api = async () => apiAs(host, (await signIn(host, 'ann', { isAdmin: true })).cookie);
     /** Collects what earlier tests left unreferenced, so each test counts only its own. */
     const cleanSlate = async () => {
       await ageBlobs(blobDir);

@@ -30,7 +30,8 @@ describe('opening a document in an editor, in a real browser', { skip: chromiumM
   });
 
   it('signs in, posts the token into the editor frame, and the editor edits the file over WOPI', async () => {
-    const fileId = await host.addFile('Letter.docx', 'Hello');
+    const owner = await host.quire.accounts?.findByName('ann');
+    const fileId = await host.addFile('Letter.docx', 'Hello', owner?.id);
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     await page.goto(`${host.url}/`);
     assert.match(page.url(), /\/login/, 'signed-out visitors are sent to sign in');

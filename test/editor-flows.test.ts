@@ -133,7 +133,7 @@ describe('ONLYOFFICE Docs: editing binary documents through conversion', () => {
   });
 
   it('opens a .doc with the convert action; the converted .docx is saved beside it and opens for editing', async () => {
-    const { cookie } = await signIn(host);
+    const { cookie } = await signIn(host, 'ann', { isAdmin: true });
     const docId = await host.addFile('Old Report.doc', 'binary doc bytes');
     const page = await openHostPage(host, cookie, `/files/${docId}/open?action=edit`);
     assert.equal(page.status, 200);
@@ -172,7 +172,7 @@ describe('ONLYOFFICE Docs: editing binary documents through conversion', () => {
   });
 
   it('gives the view action a read-only token', async () => {
-    const { cookie } = await signIn(host);
+    const { cookie } = await signIn(host, 'ann', { isAdmin: true });
     const id = await host.addFile('Look.docx', 'x');
     const page = await openHostPage(host, cookie, `/files/${id}/open?action=view`);
     assert.ok(page.action?.includes('/word/view?'));
@@ -182,14 +182,14 @@ describe('ONLYOFFICE Docs: editing binary documents through conversion', () => {
   });
 
   it('says so when the editor cannot open a format (415) or cannot be reached (502)', async () => {
-    const { cookie } = await signIn(host);
+    const { cookie } = await signIn(host, 'ann', { isAdmin: true });
     const id = await host.addFile('Drawing.xyz', 'x');
     assert.equal((await openHostPage(host, cookie, `/files/${id}/open?action=edit`)).status, 415);
     const gone = await startStandInEditor();
     await gone.close();
     const unreachable = await startHost({ clock: realClock, editor: { url: gone.url } });
     try {
-      const { cookie: cookie2 } = await signIn(unreachable);
+      const { cookie: cookie2 } = await signIn(unreachable, 'ann', { isAdmin: true });
       const id2 = await unreachable.addFile('A.docx', 'x');
       const page = await openHostPage(unreachable, cookie2, `/files/${id2}/open?action=edit`);
       assert.equal(page.status, 502);
@@ -227,7 +227,7 @@ describe('host page without an editor', () => {
   it('explains how to configure one (503)', async () => {
     const host = await startHost({ clock: realClock });
     try {
-      const { cookie } = await signIn(host);
+      const { cookie } = await signIn(host, 'ann', { isAdmin: true });
       const id = await host.addFile('A.docx', 'x');
       const page = await openHostPage(host, cookie, `/files/${id}/open?action=edit`);
       assert.equal(page.status, 503);

@@ -23,7 +23,7 @@ for (const kind of storageKinds) {
     let cookie: string;
     before(async () => {
       host = await startHost({ storageKind: kind });
-      ({ cookie } = await signIn(host, 'ann', { displayName: 'Ann Example' }));
+      ({ cookie } = await signIn(host, 'ann', { displayName: 'Ann Example', isAdmin: true }));
     });
     after(() => host.close());
 

@@ -68,7 +68,7 @@ for (const backend of backends) {
       const storageB = await backend.openPeer(dir);
       a = await startHost({ storage: storageA, clock: { now: () => Date.now() } });
       b = await startHost({ storage: storageB, clock: { now: () => Date.now() } });
-      ({ cookie } = await signIn(a, 'ann'));
+      ({ cookie } = await signIn(a, 'ann', { isAdmin: true }));
     });
     after(async () => {
       await b?.close();

@@ -235,7 +235,8 @@ for (const kind of storageKinds) {
 
     it('RelativeTarget naming an existing file, OverwriteRelativeTarget: true: a new version of that file', async () => {
       const sourceId = await host.addFile('rt-src-3.docx', 'x');
-      const existingId = await host.addFile('Replace Me.docx', 'old content');
+      // the token's user (alice) owns the file she overwrites
+      const existingId = await host.addFile('Replace Me.docx', 'old content', 'alice');
       const c = await host.client(sourceId);
       const existing = await host.client(existingId);
       const existingBefore = await snapshot(host, existing);
@@ -257,7 +258,7 @@ for (const kind of storageKinds) {
 
     it('RelativeTarget naming a locked file with OverwriteRelativeTarget: true: 409 with its lock, unchanged', async () => {
       const sourceId = await host.addFile('rt-src-4.docx', 'x');
-      const targetId = await host.addFile('Locked Target.docx', 'locked content');
+      const targetId = await host.addFile('Locked Target.docx', 'locked content', 'alice');
       const c = await host.client(sourceId);
       const target = await host.client(targetId);
       assert.equal((await target.lock('TARGET-LOCK')).status, 200);
@@ -270,6 +271,24 @@ for (const kind of storageKinds) {
       });
       assert.equal(res.status, 409, res.text);
       assert.equal(res.headers.get('x-wopi-lock'), 'TARGET-LOCK');
+      assert.deepEqual(await fileIds(host), filesBefore);
+      await assertUnchanged(host, target, targetBefore);
+    });
+
+    it('OverwriteRelativeTarget on a file the caller may not edit: 409 as if it were not asked, the file unchanged', async () => {
+      const sourceId = await host.addFile('rt-src-6.docx', 'x');
+      // owned by someone else and not shared with alice, the token's user
+      const targetId = await host.addFile('Not Yours.docx', 'their content', 'someone-else');
+      const c = await host.client(sourceId);
+      const target = await host.client(targetId, await host.token(targetId, { userId: 'someone-else' }));
+      const targetBefore = await snapshot(host, target);
+      const filesBefore = await fileIds(host);
+      const res = await c.putRelative('overwrite attempt', {
+        'X-WOPI-RelativeTarget': utf7('Not Yours.docx'),
+        'X-WOPI-OverwriteRelativeTarget': 'true',
+      });
+      assert.equal(res.status, 409, res.text);
+      assert.equal(res.headers.get('x-wopi-validrelativetarget'), utf7('Not Yours (1).docx'), 'a name it may use');
       assert.deepEqual(await fileIds(host), filesBefore);
       await assertUnchanged(host, target, targetBefore);
     });

@@ -27,7 +27,7 @@ for (const kind of storageKinds) {
     before(async () => {
       // Collabora: an unlocked save carrying X-COOL-WOPI-Timestamp is judged by the timestamp
       host = await startHost({ storageKind: kind, editor: { flavour: 'collabora' } });
-      ({ cookie } = await signIn(host, 'ann', { displayName: 'Ann Example' }));
+      ({ cookie } = await signIn(host, 'ann', { displayName: 'Ann Example', isAdmin: true }));
     });
     after(() => host.close());
 

@@ -97,7 +97,7 @@ for (const kind of storageKinds) {
       assert.deepEqual((await host.quire.applyRetention()).autosaves, { versions: 0, files: 0 }, 'done once');
 
       // the JSON API (and the history page drawn from it) lists what is left, numbers unchanged
-      const { cookie } = await signIn(host, 'ann');
+      const { cookie } = await signIn(host, 'ann', { isAdmin: true });
       const api = apiAs(host, cookie);
       const versions = (await api(`/api/files/${id}/versions`)).json as VersionView[];
       assert.deepEqual(

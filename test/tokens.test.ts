@@ -197,7 +197,9 @@ describe('remembered (cached) access tokens', () => {
 
   it('asks the revocation check on every use, remembered or not', async () => {
     const revoked = new Set<string>();
-    const tokens = new TokenService(secret, new ManualClock(), { isRevoked: (g) => revoked.has(g.userId) });
+    const tokens = new TokenService(secret, new ManualClock(), {
+      stillValid: async (g) => (revoked.has(g.userId) ? 'revoked' : null),
+    });
     const { access_token } = await tokens.mint(grant);
     await tokens.verify(access_token);
     revoked.add('alice');

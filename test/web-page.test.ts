@@ -11,6 +11,7 @@ import { type StandInEditor, startStandInEditor } from './helpers/stand-in-edito
 
 describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () => {
   let host: TestHost;
+  let annId: string;
   let editor: StandInEditor;
   let browser: Browser;
   let page: Page;
@@ -18,11 +19,12 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
   before(async () => {
     editor = await startStandInEditor();
     host = await startHost({ clock: { now: () => Date.now() }, editor: { url: editor.url } });
-    await host.quire.accounts?.create({
+    const ann = await host.quire.accounts?.create({
       name: 'ann',
       displayName: 'Ann Editor',
       password: 'correct horse 1',
     });
+    annId = ann?.id ?? '';
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -161,7 +163,7 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
   });
 
   it("shows a document's rescued saves with their reason, and restores one as the newest version", async () => {
-    const id = await host.addFile('Contested.docx', 'first', 'ann');
+    const id = await host.addFile('Contested.docx', 'first', annId);
     const holder = await host.client(id);
     assert.equal((await holder.lock('HOLDER')).status, 200);
     const late = await host.client(id);
@@ -192,7 +194,7 @@ describe("Quire's web page, in a real browser", { skip: chromiumMissing }, () =>
   });
 
   it('updates the document list live when another client saves', async () => {
-    const id = await host.addFile('Live notes.docx', 'short', 'ann');
+    const id = await host.addFile('Live notes.docx', 'short', annId);
     const list = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await signInThroughPage(list, host.url, 'ann', 'correct horse 1');
     await list.waitForSelector('body[data-ready="true"]');

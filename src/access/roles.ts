@@ -20,11 +20,18 @@ export const stronger = (a: Role | null, b: Role | null): Role | null =>
 export const isShareRole = (value: unknown): value is ShareRole =>
   typeof value === 'string' && (SHARE_ROLES as readonly string[]).includes(value);
 
+/** The editors with a comment-only mode (UserCanOnlyComment): ONLYOFFICE Docs 9.1+ and Collabora Online (2025). */
+export const COMMENT_ONLY_FLAVOURS: readonly string[] = ['onlyoffice', 'collabora'];
+
 /**
- * What each role may do through WOPI. Viewers and commenters write no content, take no lock and create nothing;
- * commenters are told apart only where an editor has a comment-only mode (see file-info/). Deleting is the owner's.
+ * What each role may do through WOPI. Viewers write no content, take no lock and create nothing. A commenter is a
+ * viewer, except where the editor has a comment-only mode: editors keep comments inside the document and save them
+ * with Lock and PutFile, so there a commenter's token may lock and save (never rename, create or delete), and the
+ * editor is told to allow comments only. WOPI cannot tell a comment from an edit in the saved bytes: that limit is
+ * the editor's to keep. Deleting is the owner's.
  */
-export function permissionsOf(role: Role): Permissions {
+export function permissionsOf(role: Role, options: { commentOnlyEditor?: boolean } = {}): Permissions {
   const edit = atLeast(role, 'editor');
-  return { write: edit, rename: edit, writeRelative: edit, delete: role === 'owner' };
+  const comments = role === 'commenter' && options.commentOnlyEditor === true;
+  return { write: edit || comments, rename: edit, writeRelative: edit, delete: role === 'owner' };
 }

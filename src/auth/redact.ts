@@ -8,6 +8,10 @@ const REDACTED = '[redacted]';
 const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   // query strings and forms (access_token_ttl is no secret, and is not matched)
   [/(access_token=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
+  // a parameter named just "token": the first-run setup link's (/setup?token=…), and its form
+  [/(\btoken=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
+  // an OpenID Connect authorization code, as the provider sends the browser back (/login/oidc/callback?code=…)
+  [/([?&]code=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
   // JSON, e.g. a minted token printed or an editor's form echoed
   [/("access_token"\s*:\s*")[^"]*/gi, `$1${REDACTED}`],
   [/(\bBearer\s+)[^\s"',;]+/gi, `$1${REDACTED}`],
@@ -15,7 +19,7 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/eyJ[\w-]{8,}\.[\w-]{2,}\.[\w-]*/g, REDACTED],
 ];
 
-const MAY_HOLD_SECRET = /access_token|bearer|eyJ/i;
+const MAY_HOLD_SECRET = /access_token|\btoken=|[?&]code=|bearer|eyJ/i;
 
 /** `text` with every access token, bearer credential and JWT in it replaced by "[redacted]". */
 export function redactSecrets(text: string): string {

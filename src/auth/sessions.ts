@@ -28,11 +28,13 @@ export async function mintSessionToken(input: {
   secret: Uint8Array;
   now: number;
   ttlMs?: number | undefined;
+  /** The server-side record of this sign-in, so signing out can end it everywhere. */
+  signInId?: string | undefined;
 }): Promise<SessionToken> {
   const { now } = input;
   // Round the expiry down: a session may end up to a second early, never late.
   const exp = Math.floor((now + (input.ttlMs ?? DEFAULT_SESSION_TTL_MS)) / 1000);
-  const token = await new SignJWT({})
+  const token = await new SignJWT(input.signInId === undefined ? {} : { sid: input.signInId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(input.userId)
     .setAudience(SESSION_AUDIENCE)
@@ -42,11 +44,11 @@ export async function mintSessionToken(input: {
   return { token, maxAgeSeconds: Math.max(0, exp - Math.floor(now / 1000)) };
 }
 
-/** The user id a session token stands for at `now`, or null when it is forged, tampered with or expired. */
+/** Who a session token stands for at `now` (and which sign-in), or null when forged, tampered with or expired. */
 export async function verifySessionToken(
   token: string,
   input: { secret: Uint8Array; now: number },
-): Promise<string | null> {
+): Promise<{ userId: string; signInId?: string } | null> {
   try {
     const { payload } = await jwtVerify(token, sessionKey(input.secret), {
       algorithms: ['HS256'],
@@ -54,7 +56,8 @@ export async function verifySessionToken(
       currentDate: new Date(input.now),
       requiredClaims: ['exp', 'sub'],
     });
-    return typeof payload.sub === 'string' ? payload.sub : null;
+    if (typeof payload.sub !== 'string') return null;
+    return { userId: payload.sub, ...(typeof payload.sid === 'string' && { signInId: payload.sid }) };
   } catch (err) {
     if (err instanceof errors.JOSEError) return null;
     throw err;

@@ -14,14 +14,31 @@ export interface Permissions {
 export const ALL_PERMISSIONS: Permissions = { write: true, rename: true, delete: true, writeRelative: true };
 export const READ_ONLY: Permissions = { write: false, rename: false, delete: false, writeRelative: false };
 
+/** The roles a token can carry (their rules live in access/roles.ts). */
+export type TokenRole = 'viewer' | 'commenter' | 'editor' | 'owner';
+const TOKEN_ROLES: readonly string[] = ['viewer', 'commenter', 'editor', 'owner'];
+
+/** A token minted without a role (by an older Quire, or with bare permissions) has the role its permissions imply. */
+export const roleOfPermissions = (p: Permissions): TokenRole => (p.delete ? 'owner' : p.write ? 'editor' : 'viewer');
+
 /** Who may do what to which file, until when: what an access token stands for. */
 export interface Grant {
   fileId: string;
   userId: string;
   userName: string;
   permissions: Permissions;
+  /** What the holder may do, as a role: CheckFileInfo tells editors (comment-only, read-only) from it. */
+  role: TokenRole;
   /** A Quire administrator (Collabora shows admin features, e.g. ending others' sessions). */
   isAdmin?: boolean;
+  /** The sign-in the token was minted in: signing out ends the token too. */
+  signInId?: string;
+  /** The share link the token was minted through: disabling the link ends the token. */
+  linkId?: string;
+  /** A link's guest who gave no name (IsAnonymousUser). */
+  anonymous?: boolean;
+  /** Secure view: the watermark text to draw ('' for none); absent when the document may be handed over. */
+  watermark?: string;
   /** ms since epoch */
   expiresAt: number;
 }
@@ -53,10 +70,11 @@ export interface TokenServiceOptions {
   /** How many verified tokens to remember (least recently used go first). Default 10,000. */
   cacheSize?: number;
   /**
-   * Asked on every verification, remembered or not, so a revoked token stops working at once even though its
-   * signature check is cached. Throw an InvalidTokenError (or return true) to refuse it.
+   * Asked on every verification, remembered or not, so a token whose grant no longer stands (a removed share, a
+   * disabled link, a sign-out) stops working although its signature check is cached. Resolves to the reason it is
+   * refused, or null. It may remember answers briefly (access/revocation.ts does, for a second).
    */
-  isRevoked?: (grant: Grant) => boolean;
+  stillValid?: (grant: Grant) => Promise<string | null> | string | null;
 }
 
 /**
@@ -68,7 +86,7 @@ export class TokenService {
   /** The secret as a ready key object: importing raw key bytes on every verification is the costly part. */
   private readonly key: KeyObject;
   private readonly verified: LRUCache<string, Grant>;
-  private readonly isRevoked: (grant: Grant) => boolean;
+  private stillValid: (grant: Grant) => Promise<string | null> | string | null;
 
   constructor(
     secret: Uint8Array,
@@ -77,10 +95,15 @@ export class TokenService {
   ) {
     this.key = createSecretKey(secret);
     this.verified = new LRUCache({ max: options.cacheSize ?? 10_000 });
-    this.isRevoked = options.isRevoked ?? (() => false);
+    this.stillValid = options.stillValid ?? (() => null);
   }
 
-  async mint(input: Omit<Grant, 'expiresAt'> & { ttlMs?: number }): Promise<MintedToken> {
+  /** Later checks of every token's grant (access/revocation.ts), set once Quire is assembled. */
+  checkWith(stillValid: (grant: Grant) => Promise<string | null> | string | null): void {
+    this.stillValid = stillValid;
+  }
+
+  async mint(input: Omit<Grant, 'expiresAt' | 'role'> & { role?: TokenRole; ttlMs?: number }): Promise<MintedToken> {
     const now = this.clock.now();
     const expiresAt = now + (input.ttlMs ?? DEFAULT_TOKEN_TTL_MS);
     const perms = PERMISSION_CLAIMS.filter(([k]) => input.permissions[k])
@@ -92,7 +115,12 @@ export class TokenService {
       name: input.userName,
       perm: perms,
       xms: expiresAt,
+      rol: input.role ?? roleOfPermissions(input.permissions),
       ...(input.isAdmin && { adm: true }),
+      ...(input.signInId !== undefined && { sid: input.signInId }),
+      ...(input.linkId !== undefined && { lnk: input.linkId }),
+      ...(input.anonymous && { anon: true }),
+      ...(input.watermark !== undefined && { wm: input.watermark }),
     };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -111,8 +139,9 @@ export class TokenService {
       this.verified.delete(token);
       throw new InvalidTokenError('access token expired');
     }
-    if (this.isRevoked(grant)) throw new InvalidTokenError('access token has been revoked');
     this.verified.set(token, grant);
+    const refused = await this.stillValid(grant);
+    if (refused !== null) throw new InvalidTokenError(`access token no longer valid: ${refused}`);
     return grant;
   }
 
@@ -123,20 +152,29 @@ export class TokenService {
         audience: 'quire-wopi',
         currentDate: new Date(this.clock.now()),
       });
-      const { fid, name, perm, sub, exp, xms, adm } = payload;
+      const { fid, name, perm, sub, exp, xms, adm, rol, sid, lnk, anon, wm } = payload;
       if (typeof fid !== 'string' || typeof sub !== 'string' || typeof perm !== 'string' || typeof exp !== 'number') {
         throw new InvalidTokenError('access token lacks required claims');
       }
       // tokens minted before `xms` existed expire by `exp` alone (already checked by jwtVerify)
       const expiresAt = typeof xms === 'number' ? xms : exp * 1000;
-      const permissions = Object.fromEntries(PERMISSION_CLAIMS.map(([k, c]) => [k, perm.includes(c)])) as unknown;
+      const permissions = Object.fromEntries(
+        PERMISSION_CLAIMS.map(([k, c]) => [k, perm.includes(c)]),
+      ) as unknown as Permissions;
+      const role =
+        typeof rol === 'string' && TOKEN_ROLES.includes(rol) ? (rol as TokenRole) : roleOfPermissions(permissions);
       // shared by every request presenting this token: nobody may change it
       return Object.freeze({
         fileId: fid,
         userId: sub,
         userName: typeof name === 'string' ? name : sub,
-        permissions: Object.freeze(permissions as Permissions),
+        permissions: Object.freeze(permissions),
+        role,
         ...(adm === true && { isAdmin: true }),
+        ...(typeof sid === 'string' && { signInId: sid }),
+        ...(typeof lnk === 'string' && { linkId: lnk }),
+        ...(anon === true && { anonymous: true }),
+        ...(typeof wm === 'string' && { watermark: wm }),
         expiresAt,
       });
     } catch (err) {

@@ -36,8 +36,12 @@ export async function serve(args: string[], env: Env): Promise<void> {
   const boundPort = bound && typeof bound === 'object' ? bound.port : port;
   console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${boundPort}`);
   console.log(`Public URL: ${url}   Data: ${options.dataDir}`);
-  if (quire.accounts && (await quire.accounts.list()).length === 0) {
-    console.log('No one can sign in yet: add someone with `npx quire user add NAME --admin` (works while serving).');
+  const setupUrl = quire.setupUrl;
+  if (setupUrl) {
+    // like a notebook server's token: printed for whoever started Quire, valid until this process stops
+    console.log('First run: no one can sign in yet. Open this link to create the first admin (it works once):');
+    console.log(`  ${setupUrl}`);
+    console.log('  or add someone with `npx quire user add NAME --admin` (works while serving).');
   }
   const editorUrl = options.editor?.url;
   console.log(

@@ -45,6 +45,52 @@ export const RETENTION_FLAGS = {
   'autosave-retention': { type: 'string' },
 } as const;
 
+/** Single sign-on through an OpenID Connect provider. */
+const OIDC_FLAGS = {
+  'oidc-issuer': { type: 'string' },
+  'oidc-client-id': { type: 'string' },
+  'oidc-client-secret': { type: 'string' },
+  'oidc-scopes': { type: 'string' },
+  'oidc-user-claim': { type: 'string' },
+  'oidc-groups-claim': { type: 'string' },
+  'oidc-name': { type: 'string' },
+} as const;
+
+/**
+ * The single sign-on settings, from flags or the environment (the client secret best from QUIRE_OIDC_CLIENT_SECRET:
+ * a flag shows in the process list). Nothing when no issuer is given; an issuer without a client id, or the other
+ * way round, is a usage error.
+ */
+export function oidcOptions(
+  values: { [K in keyof typeof OIDC_FLAGS]?: string | undefined },
+  env: Env,
+): Pick<QuireOptions, 'oidc'> {
+  const issuer = values['oidc-issuer'] ?? env.QUIRE_OIDC_ISSUER;
+  const clientId = values['oidc-client-id'] ?? env.QUIRE_OIDC_CLIENT_ID;
+  if (!issuer && !clientId) return {};
+  if (!issuer) throw new UsageError('--oidc-client-id needs --oidc-issuer (or QUIRE_OIDC_ISSUER)');
+  if (!clientId) throw new UsageError('--oidc-issuer needs --oidc-client-id (or QUIRE_OIDC_CLIENT_ID)');
+  const clientSecret = values['oidc-client-secret'] ?? env.QUIRE_OIDC_CLIENT_SECRET;
+  const scopes = values['oidc-scopes'] ?? env.QUIRE_OIDC_SCOPES;
+  const userClaim = values['oidc-user-claim'] ?? env.QUIRE_OIDC_USER_CLAIM;
+  // "" is kept: it turns group sync off
+  const groupsClaim = values['oidc-groups-claim'] ?? env.QUIRE_OIDC_GROUPS_CLAIM;
+  const displayName = values['oidc-name'] ?? env.QUIRE_OIDC_NAME;
+  const oidc: NonNullable<QuireOptions['oidc']> = {
+    issuer,
+    clientId,
+    ...(clientSecret && { clientSecret }),
+    ...(scopes && { scopes }),
+    ...(userClaim && { userClaim }),
+    ...(groupsClaim !== undefined && { groupsClaim }),
+    ...(displayName && { displayName }),
+  };
+  if (!/^https?:\/\/[^/?#\s]+/i.test(issuer)) {
+    throw new UsageError(`--oidc-issuer must be an https:// URL, not ${JSON.stringify(issuer)}`);
+  }
+  return { oidc };
+}
+
 const SERVE_FLAGS = {
   ...STORE_FLAGS,
   ...RETENTION_FLAGS,
@@ -62,6 +108,7 @@ const SERVE_FLAGS = {
   'trusted-user-header': { type: 'string' },
   metrics: { type: 'boolean' },
   'min-free-space': { type: 'string' },
+  ...OIDC_FLAGS,
 } as const;
 
 type Flags = Record<string, { type: 'string' | 'boolean' }>;
@@ -164,6 +211,7 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
         ...(uiLanguage && { uiLanguage }),
       },
       ...(trustedUserHeader && { trustedUserHeader }),
+      ...oidcOptions(values, env),
       ...retentionOptions(values, env),
       metrics: values.metrics === true || env.QUIRE_METRICS === '1',
     },

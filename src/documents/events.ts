@@ -27,6 +27,20 @@ export const EVENT = {
   lockBroken: 'lock.broken',
   /** An access token was minted (CLI, library); the host page's opens are file.opened. */
   tokenMinted: 'token.minted',
+  /** A document shared with a user or a group (details: principal, role, secure view), changed, or unshared. */
+  shareAdded: 'share.added',
+  shareChanged: 'share.changed',
+  shareRemoved: 'share.removed',
+  /** A share link made or changed (role, expiry, password, secure view, disabled). */
+  linkCreated: 'link.created',
+  linkChanged: 'link.changed',
+  groupCreated: 'group.created',
+  groupDeleted: 'group.deleted',
+  groupMemberAdded: 'group.member.added',
+  groupMemberRemoved: 'group.member.removed',
+  /** An admin disabled an account (its sign-ins and tokens end), or enabled it again. */
+  userDisabled: 'user.disabled',
+  userEnabled: 'user.enabled',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

@@ -181,6 +181,8 @@ export interface EventQuery {
   afterId?: number;
   /** Only events before this id (paging back through history). */
   beforeId?: number;
+  /** Only events on these files or done by this user (what someone who is not an admin may read). */
+  visibleTo?: { fileIds: string[]; userId: string };
   /** At most this many, newest first unless `afterId` is given (then oldest first). */
   limit: number;
 }
@@ -327,6 +329,8 @@ export interface User {
   isAdmin: boolean;
   /** ms since epoch */
   createdAt: number;
+  /** When an admin removed the account: it signs in no more and its access ends. Absent or null while active. */
+  disabledAt?: number | null;
 }
 
 /** A user with their password hash (null for accounts that sign in through a trusted proxy header). */
@@ -354,6 +358,9 @@ export interface UserStore {
   setPasswordHash(id: string, hash: string, expected?: string): Promise<boolean>;
   /** Every user, by name key. */
   list(): Promise<User[]>;
+  /** Disables the account from `at` (null enables it again); false when there is no such user. */
+  setDisabled(id: string, at: number | null): Promise<boolean>;
+  setAdmin(id: string, isAdmin: boolean): Promise<boolean>;
 }
 
 /** Who a share is for: one user, or every member of a group. */

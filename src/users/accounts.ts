@@ -141,6 +141,8 @@ export class Accounts {
     const hash = found?.passwordHash;
     if (!found || !hash) return this.hasher.verifyAgainstNothing(password).then(() => null);
     if (!(await this.hasher.verify(hash, password))) return null;
+    // a disabled account signs in no more (checked after the hash, so it takes as long as a wrong password)
+    if (found.disabledAt) return null;
     if (this.hasher.needsRehash(hash)) {
       // only if nobody changed the password meanwhile
       await this.store.setPasswordHash(found.id, await this.hasher.hash(password), hash);

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { EventLog, EventRecord } from '../storage/types.ts';
+import type { AccessPolicy } from '../access/policy.ts';
+import type { EventLog, EventRecord, User } from '../storage/types.ts';
 import { eventView } from './api/events.ts';
-import { requireUser, type SessionOptions } from './session.ts';
+import { currentUser, requireUser, type SessionOptions } from './session.ts';
 
 /** How often the event log is asked for what is new while someone is listening. */
 const DEFAULT_POLL_MS = 1000;
@@ -81,12 +82,40 @@ function lastEventId(request: FastifyRequest): number | undefined {
   return typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
 }
 
+/** How long a stream trusts the list of documents its user may see; shares changed meanwhile count from then on. */
+const VISIBLE_RECHECK_MS = 1000;
+
+/**
+ * Which events a user's stream carries: an admin's all; anyone else's, the events on documents they may see and
+ * their own, as the API's /api/events does.
+ */
+function visibleTo(user: User, access: AccessPolicy): (events: EventRecord[]) => Promise<EventRecord[]> {
+  let known: { at: number; ids: Promise<Set<string> | null> } | undefined;
+  return async (events) => {
+    if (!known || Date.now() - known.at >= VISIBLE_RECHECK_MS) {
+      known = { at: Date.now(), ids: access.visibleFileIds(user).then((ids) => (ids ? new Set(ids) : null)) };
+    }
+    const ids = await known.ids;
+    return ids === null
+      ? events
+      : events.filter((e) => e.userId === user.id || (e.fileId !== undefined && ids.has(e.fileId)));
+  };
+}
+
 /**
  * GET /api/events/stream: Server-Sent Events, one per event as the API shows it (`event: quire`, `id` the event's
  * id). A client that reconnects with Last-Event-ID (browsers do) first gets what it missed.
  */
-export function registerLiveEvents(app: FastifyInstance, live: LiveEvents, sessions: SessionOptions): void {
+export function registerLiveEvents(
+  app: FastifyInstance,
+  live: LiveEvents,
+  sessions: SessionOptions,
+  access: AccessPolicy,
+): void {
   app.get('/api/events/stream', { preHandler: requireUser(sessions) }, async (request, reply) => {
+    const user = await currentUser(request, sessions);
+    if (!user) return;
+    const visible = visibleTo(user, access);
     const res = reply.raw;
     reply.hijack();
     res.writeHead(200, {
@@ -98,8 +127,21 @@ export function registerLiveEvents(app: FastifyInstance, live: LiveEvents, sessi
       'X-Accel-Buffering': 'no',
     });
     let closed = false;
+    // batches are filtered one after another, so frames keep their order
+    let queue = Promise.resolve();
     const send = (events: EventRecord[]) => {
-      if (!closed) res.write(events.map(sseFrame).join(''));
+      queue = queue.then(async () => {
+        if (closed) return;
+        let shown: EventRecord[];
+        try {
+          shown = await visible(events);
+        } catch {
+          // could not tell what this user may see: end the stream; the browser reconnects with Last-Event-ID
+          res.end();
+          return;
+        }
+        if (!closed && shown.length) res.write(shown.map(sseFrame).join(''));
+      });
     };
     const unsubscribe = await live.subscribe(send);
     // the first bytes (and so the browser's "open") only once subscribed: nothing after "open" can be missed

@@ -1,5 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { verifySessionToken } from '../auth/sessions.ts';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_SESSION_TTL_MS, mintSessionToken, verifySessionToken } from '../auth/sessions.ts';
+import type { AccessStore } from '../storage/types.ts';
 import { type Accounts, checkUserName, type User, UserExistsError } from '../users/accounts.ts';
 
 /** Who is signed in: the session cookie, or the trusted proxy header where one is configured. */
@@ -20,6 +22,11 @@ export interface SessionOptions {
   trustedUserHeader?: string;
   /** Marks the cookie Secure (and names it with the `__Host-` prefix); for deployments served over HTTPS. */
   secureCookies?: boolean;
+  /**
+   * Where sign-ins are kept on the server, so signing out ends one at once (a copied cookie stops working) and the
+   * access tokens minted in it end with it. Without it a session lasts until its cookie expires.
+   */
+  signIns?: Pick<AccessStore, 'startSignIn' | 'getSignIn' | 'endSignIn'> | undefined;
 }
 
 export const sessionCookieName = (opts: SessionOptions) =>
@@ -61,7 +68,7 @@ async function userFromTrustedHeader(request: FastifyRequest, opts: SessionOptio
     return null;
   }
   const known = await opts.users.findByName(name);
-  if (known) return known;
+  if (known) return known.disabledAt ? null : known;
   try {
     return await opts.users.create({ name });
   } catch (err) {
@@ -78,12 +85,86 @@ async function resolveUser(request: FastifyRequest, opts: SessionOptions): Promi
   if (!header || !request.server.hasDecorator('parseCookie')) return null;
   const token = request.server.parseCookie(header)[sessionCookieName(opts)];
   if (!token) return null;
-  const id = await verifySessionToken(token, { secret: opts.secret, now: opts.now() });
-  // A deleted user's cookie opens nothing.
-  return id === null ? null : opts.users.findById(id);
+  const session = await verifySessionToken(token, { secret: opts.secret, now: opts.now() });
+  if (session === null) return null;
+  if (session.signInId !== undefined && opts.signIns) {
+    const signIn = await opts.signIns.getSignIn(session.signInId);
+    // signed out (here or on another instance), or not ours
+    if (!signIn || signIn.endedAt !== null || signIn.userId !== session.userId) return null;
+    signInIds.set(request, session.signInId);
+  }
+  const user = await opts.users.findById(session.userId);
+  // A deleted or disabled user's cookie opens nothing.
+  return user && !user.disabledAt ? user : null;
 }
 
 const resolved = new WeakMap<FastifyRequest, { opts: SessionOptions; user: Promise<User | null> }>();
+const signInIds = new WeakMap<FastifyRequest, string>();
+
+/** The server-side sign-in this request's cookie belongs to, once `currentUser` has found the user. */
+export async function currentSignIn(request: FastifyRequest, opts: SessionOptions): Promise<string | undefined> {
+  await currentUser(request, opts);
+  return signInIds.get(request);
+}
+
+/**
+ * Signs `user` in: records the sign-in on the server (when a store is given) and sets the session cookie. Every way
+ * of signing in (password, single sign-on, first-run setup) ends here.
+ */
+export async function startSession(
+  app: FastifyInstance,
+  reply: FastifyReply,
+  opts: SessionOptions,
+  user: User,
+): Promise<void> {
+  const now = opts.now();
+  const ttlMs = opts.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  let signInId: string | undefined;
+  if (opts.signIns) {
+    signInId = randomBytes(16).toString('hex');
+    await opts.signIns.startSignIn({ id: signInId, userId: user.id, createdAt: now, expiresAt: now + ttlMs });
+  }
+  const { token, maxAgeSeconds } = await mintSessionToken({
+    userId: user.id,
+    secret: opts.secret,
+    now,
+    ttlMs,
+    signInId,
+  });
+  const cookie = app.serializeCookie(sessionCookieName(opts), token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: maxAgeSeconds,
+    secure: opts.secureCookies === true,
+  });
+  reply.header('set-cookie', cookie);
+}
+
+/** Ends the sign-in the request's cookie belongs to, on the server (every instance) and in the browser. */
+export async function endSession(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  opts: SessionOptions,
+): Promise<void> {
+  const header = request.headers.cookie;
+  const token =
+    header && app.hasDecorator('parseCookie') ? app.parseCookie(header)[sessionCookieName(opts)] : undefined;
+  if (token && opts.signIns) {
+    const session = await verifySessionToken(token, { secret: opts.secret, now: opts.now() });
+    if (session?.signInId !== undefined) await opts.signIns.endSignIn(session.signInId, opts.now());
+  }
+  const cookie = app.serializeCookie(sessionCookieName(opts), '', {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: 0,
+    expires: new Date(0),
+    secure: opts.secureCookies === true,
+  });
+  reply.header('set-cookie', cookie);
+}
 
 /**
  * Who sent this request: the user named by the trusted proxy header when one is configured and present, else the

@@ -17,7 +17,8 @@ export async function checkFileInfo(host: WopiHost, req: WopiRequest): Promise<W
   const { file } = state;
   const flavour = host.flavour();
   // everything the answer depends on: the file's version (content, size, time), name and owner, the caller's UserInfo,
-  // the editor's flavour and where Quire is reached (the grant itself is the key)
+  // the editor's flavour and where Quire is reached. The grant itself is the key: it is frozen, one per token, so its
+  // role, guest and secure-view fields cannot change under a remembered answer
   const stamp = `${file.version}\u0000${file.modifiedAt}\u0000${file.name}\u0000${file.ownerId}\u0000${flavour}\u0000${host.urls.publicUrl}\u0000${userInfo}`;
   const known = answers.get(req.grant);
   if (known?.stamp === stamp) return { status: 200, jsonText: known.text };

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { AccessPolicy } from '../access/policy.ts';
 import type { Grant, TokenService } from '../auth/tokens.ts';
 import type { Clock } from '../core/clock.ts';
 import type { HostPageAction } from '../discovery/editor.ts';
@@ -60,6 +61,8 @@ export interface WopiHost {
   storage: Storage;
   clock: Clock;
   tokens: TokenService;
+  /** Who may do what with a document: the WOPI endpoint and the web app ask the same policy. */
+  access: AccessPolicy;
   config: WopiConfig;
   urls: HostUrls;
   /** The editor's flavour as currently known (configured, or read from its discovery XML). */

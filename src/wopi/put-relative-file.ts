@@ -1,4 +1,4 @@
-import { badRequest, notImplemented, QuireError } from '../core/errors.ts';
+import { badRequest, conflict, notImplemented, QuireError } from '../core/errors.ts';
 import { illegalNameReason, makeLegalName, nonClobberingNames, splitExtension } from '../documents/names.ts';
 import type { FileRecord, FileState, NewVersion } from '../storage/types.ts';
 import { NameTakenError } from '../storage/types.ts';
@@ -43,6 +43,21 @@ async function targetExists(host: WopiHost, name: string): Promise<QuireError> {
 
 const assertTargetUnlocked = (state: FileState) => assertUnlocked(state, 'target file is locked');
 
+/** Whether the token's holder may edit `file` (the access policy, for a person Quire knows or only by id). */
+async function mayEdit(host: WopiHost, req: WopiRequest, file: FileRecord): Promise<boolean> {
+  const { grant } = req;
+  if (grant.linkId !== undefined) return false;
+  const known = await host.storage.users?.findById(grant.userId);
+  const user = known ?? {
+    id: grant.userId,
+    name: grant.userId,
+    displayName: grant.userName,
+    isAdmin: grant.isAdmin === true,
+    createdAt: 0,
+  };
+  return host.access.allows({ kind: 'user', user }, file, 'editor');
+}
+
 /**
  * PutRelativeFile (POST /wopi/files/{id}, X-WOPI-Override: PUT_RELATIVE): a new file from the body, next to the
  * source. X-WOPI-SuggestedTarget lets the host adjust the name; Microsoft's X-WOPI-RelativeTarget does not.
@@ -50,6 +65,9 @@ const assertTargetUnlocked = (state: FileState) => assertUnlocked(state, 'target
 export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise<WopiResult> {
   if (!req.grant.permissions.writeRelative)
     throw notImplemented('this token may not create files (UserCanNotWriteRelative)');
+  // a copy would be the holder's own, out of secure view's reach
+  if (req.grant.watermark !== undefined)
+    throw notImplemented('this document is shared for viewing only: no copies (UserCanNotWriteRelative)');
   const suggested = req.header(H.suggestedTarget);
   const relative = req.header(H.relativeTarget);
   if (suggested !== undefined && relative !== undefined) {
@@ -79,12 +97,16 @@ export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise
 
   let exactName: string | undefined;
   let suggestedName: string | undefined;
+  /** The file overwriting may replace: the one whose rights were checked (another holder of the name is refused). */
+  let approvedTarget: string | undefined;
   if (relative) {
     exactName = assertLegalTarget(nameHeader(req, H.relativeTarget) as string);
     // Fail before reading the body; the same checks run again where the file is written.
     const existing = await host.storage.catalog.findByName(exactName);
     if (existing) {
-      if (!overwrite) throw await targetExists(host, exactName);
+      // overwriting is editing the target: the caller needs that right on it (answered as "exists", like no overwrite)
+      if (!overwrite || !(await mayEdit(host, req, existing))) throw await targetExists(host, exactName);
+      approvedTarget = existing.id;
       const state = await host.storage.catalog.getState(existing.id, host.clock.now());
       try {
         if (state) assertTargetUnlocked(state);
@@ -126,7 +148,11 @@ export async function putRelativeFile(host: WopiHost, req: WopiRequest): Promise
         ownerId: owner,
         version,
         now,
-        guard: assertTargetUnlocked,
+        guard: (state) => {
+          if (state.file.id !== approvedTarget)
+            throw conflict(`${JSON.stringify(name)} changed hands meanwhile: try again`);
+          assertTargetUnlocked(state);
+        },
         event: (r) => created(r.file, r.replaced),
       }));
     } catch (refusal) {

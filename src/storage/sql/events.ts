@@ -87,6 +87,14 @@ export class SqlEventLog implements EventLog {
       if (!storable(query.userId)) return [];
       add('user_id = ?', query.userId);
     }
+    if (query.visibleTo !== undefined) {
+      const ids = query.visibleTo.fileIds.filter(storable);
+      const first = params.length + 1;
+      params.push(...ids, storable(query.visibleTo.userId) ? query.visibleTo.userId : '');
+      const list = ids.map((_, i) => `$${first + i}`).join(', ');
+      const mine = `user_id = $${first + ids.length}`;
+      where.push(ids.length ? `(file_id IN (${list}) OR ${mine})` : mine);
+    }
     if (query.afterId !== undefined) add('id > ?', query.afterId);
     if (query.beforeId !== undefined) add('id < ?', query.beforeId);
     const order = query.afterId !== undefined ? 'ASC' : 'DESC';

@@ -55,6 +55,7 @@ export interface UserRow {
   password_hash: string | null;
   is_admin: Bool;
   created_at: Int8;
+  disabled_at?: Int8 | null;
 }
 
 const flag = (v: Bool): boolean | undefined => (v === null ? undefined : v === true || v === 1);
@@ -130,6 +131,7 @@ export const toUser = (r: UserRow): User => ({
   displayName: r.display_name,
   isAdmin: flag(r.is_admin) === true,
   createdAt: Number(r.created_at),
+  ...(r.disabled_at !== null && r.disabled_at !== undefined && { disabledAt: Number(r.disabled_at) }),
 });
 
 export const toUserRecord = (r: UserRow): UserRecord => ({ ...toUser(r), passwordHash: r.password_hash });

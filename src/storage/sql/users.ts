@@ -15,6 +15,8 @@ export class SqlUserStore implements UserStore {
       insert: `INSERT INTO ${users} (id, name, name_key, display_name, password_hash, is_admin, created_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       setHash: `UPDATE ${users} SET password_hash = $1 WHERE id = $2`,
+      setDisabled: `UPDATE ${users} SET disabled_at = $1 WHERE id = $2`,
+      setAdmin: `UPDATE ${users} SET is_admin = $1 WHERE id = $2`,
       swapHash: `UPDATE ${users} SET password_hash = $1 WHERE id = $2 AND password_hash = $3`,
     };
   }
@@ -50,6 +52,16 @@ export class SqlUserStore implements UserStore {
         ? await this.db.run(this.sql.setHash, [hash, id])
         : await this.db.run(this.sql.swapHash, [hash, id, expected]);
     return changed > 0;
+  }
+
+  async setDisabled(id: string, at: number | null): Promise<boolean> {
+    if (!storable(id)) return false;
+    return (await this.db.run(this.sql.setDisabled, [at, id])) > 0;
+  }
+
+  async setAdmin(id: string, isAdmin: boolean): Promise<boolean> {
+    if (!storable(id)) return false;
+    return (await this.db.run(this.sql.setAdmin, [isAdmin, id])) > 0;
   }
 
   async list(): Promise<User[]> {

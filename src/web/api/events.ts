@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../core/errors.ts';
 import type { EventQuery, EventRecord } from '../../storage/types.ts';
-import { type ApiContext, stateOf } from './context.ts';
+import { type ApiContext, documentFor, signedInUser } from './context.ts';
 
 type Query = { file?: string; user?: string; before?: string; after?: string; limit?: string };
 
@@ -52,12 +52,19 @@ export function eventView(e: EventRecord) {
 export function registerEvents(api: FastifyInstance, ctx: ApiContext): void {
   const { storage } = ctx.host;
 
+  /** What the user may read: every event for an admin; otherwise events on documents they can see, and their own. */
+  const visible = async (request: FastifyRequest, query: EventQuery): Promise<EventQuery> => {
+    const user = await signedInUser(ctx, request);
+    const fileIds = await ctx.host.access.visibleFileIds(user);
+    return fileIds === null ? query : { ...query, visibleTo: { fileIds, userId: user.id } };
+  };
+
   api.get<{ Querystring: Query }>('/api/events', async (request) =>
-    (await storage.events.list(queryOf(request.query))).map(eventView),
+    (await storage.events.list(await visible(request, queryOf(request.query)))).map(eventView),
   );
 
   api.get<{ Querystring: Query }>('/api/events.jsonl', async (request, reply) => {
-    const events = await storage.events.list(queryOf(request.query));
+    const events = await storage.events.list(await visible(request, queryOf(request.query)));
     return reply
       .type('application/x-ndjson; charset=utf-8')
       .header('Content-Disposition', 'attachment; filename="quire-events.jsonl"')
@@ -66,7 +73,7 @@ export function registerEvents(api: FastifyInstance, ctx: ApiContext): void {
 
   api.get<{ Params: { id: string }; Querystring: Query }>('/api/files/:id/events', async (request) => {
     // a deleted document's events stay readable by ?file=; this route is for documents that exist
-    const { file } = await stateOf(ctx, request.params.id);
+    const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
     return (await storage.events.list(queryOf(request.query, file.id))).map(eventView);
   });
 }

@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../../core/errors.ts';
 import { limitBytes } from '../../core/streams.ts';
 import { deleteDocument, importFile, renameDocument } from '../../documents/documents.ts';
 import { EVENT } from '../../documents/events.ts';
 import { illegalNameReason } from '../../documents/names.ts';
 import { isTemplateKind, openTemplate, TEMPLATES, templateFor } from '../../documents/templates.ts';
-import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
+import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser, stateOf } from './context.ts';
 import { sendDownload } from './download.ts';
 import { readJsonObject, stringField } from './json-body.ts';
 import { fileView, userNames } from './views.ts';
@@ -16,13 +16,31 @@ type IdParams = { Params: { id: string } };
 export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
   const { storage, clock } = ctx.host;
 
-  const view = async (fileId: string) => fileView(await stateOf(ctx, fileId), userNames(storage));
-  const created = async (reply: FastifyReply, fileId: string) => reply.code(201).send(await view(fileId));
+  const view = async (request: FastifyRequest, fileId: string) => {
+    const { access, ...state } = await documentFor(ctx, request, fileId, 'viewer');
+    return fileView(state, userNames(storage), access);
+  };
+  const created = async (request: FastifyRequest, reply: FastifyReply, fileId: string) =>
+    reply.code(201).send(await view(request, fileId));
 
-  api.get('/api/files', async () => {
+  /** The documents the user may see: `?scope=mine` (owned), `shared` (shared with them), or both (the default). */
+  api.get<{ Querystring: { scope?: string } }>('/api/files', async (request) => {
+    const user = await signedInUser(ctx, request);
+    const scope = request.query.scope ?? 'all';
+    if (!['all', 'mine', 'shared'].includes(scope)) throw badRequest('scope must be all, mine or shared');
     const nameOf = userNames(storage);
     const states = await storage.catalog.listStates(clock.now());
-    return Promise.all(states.map((s) => fileView(s, nameOf)));
+    const views = await Promise.all(
+      states.map(async (s) => {
+        const access = await ctx.host.access.accessTo({ kind: 'user', user }, s.file);
+        if (!access) return null;
+        const mine = s.file.ownerId === user.id;
+        if (scope === 'mine' && !mine) return null;
+        if (scope === 'shared' && (mine || (access.via !== 'share' && access.via !== 'group'))) return null;
+        return fileView(s, nameOf, access);
+      }),
+    );
+    return views.filter((v) => v !== null);
   });
 
   /** Upload: the raw body is the file; ?name= gives its name. */
@@ -38,7 +56,7 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
       actor: await actorOf(ctx, request),
       how: 'upload',
     });
-    return created(reply, file.id);
+    return created(request, reply, file.id);
   });
 
   /** A new, empty document from one of Quire's templates: {"kind": "document"|"spreadsheet"|"presentation", "name"?} */
@@ -61,25 +79,28 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
       actor: await actorOf(ctx, request),
       how: 'template',
     });
-    return created(reply, file.id);
+    return created(request, reply, file.id);
   });
 
-  api.get<IdParams>('/api/files/:id', async (request) => view(request.params.id));
+  api.get<IdParams>('/api/files/:id', async (request) => view(request, request.params.id));
 
   api.post<IdParams>('/api/files/:id/rename', async (request) => {
     const body = await readJsonObject(request);
     const name = stringField(body, 'name');
+    await documentFor(ctx, request, request.params.id, 'editor');
     const file = await renameDocument(storage, clock, request.params.id, name, await actorOf(ctx, request));
-    return view(file.id);
+    return view(request, file.id);
   });
 
   api.delete<IdParams>('/api/files/:id', async (request, reply) => {
+    await documentFor(ctx, request, request.params.id, 'owner');
     await deleteDocument(storage, clock, request.params.id, await actorOf(ctx, request));
     return reply.code(204).send();
   });
 
   api.get<IdParams>('/api/files/:id/content', async (request, reply) => {
-    const { file } = await stateOf(ctx, request.params.id);
+    const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
+    refuseSecureView(access);
     const actor = await actorOf(ctx, request);
     await storage.events.append(
       { type: EVENT.downloaded, fileId: file.id, ...actor, details: { version: file.version } },

@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Sharing } from '../../access/sharing.ts';
 import { forbidden } from '../../core/errors.ts';
 import type { WopiHost } from '../../wopi/context.ts';
 import { requireUser, type SessionOptions } from '../session.ts';
+import { registerAdmin } from './admin.ts';
 import type { ApiContext } from './context.ts';
 import { registerEvents } from './events.ts';
 import { registerFiles } from './files.ts';
 import { registerLocks } from './locks.ts';
 import { registerMe } from './me.ts';
 import { registerRescued } from './rescued.ts';
+import { registerSharing } from './sharing.ts';
 import { registerTemplates } from './templates.ts';
 import { registerVersions } from './versions.ts';
 
@@ -39,5 +42,8 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
     registerEvents(api, ctx);
     registerRescued(api, ctx);
     registerLocks(api, ctx);
+    const sharing = new Sharing(host.storage, host.clock);
+    registerSharing(api, ctx, sharing);
+    registerAdmin(api, ctx, sharing);
   });
 }

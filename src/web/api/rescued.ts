@@ -3,7 +3,7 @@ import { badRequest, notFound } from '../../core/errors.ts';
 import { restoreRescued } from '../../documents/documents.ts';
 import { EVENT } from '../../documents/events.ts';
 import { splitExtension } from '../../documents/names.ts';
-import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
+import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser } from './context.ts';
 import { sendDownload } from './download.ts';
 import { fileView, rescuedView, userNames } from './views.ts';
 
@@ -19,13 +19,14 @@ export function registerRescued(api: FastifyInstance, ctx: ApiContext): void {
   const { storage, clock } = ctx.host;
 
   api.get<{ Params: { id: string } }>('/api/files/:id/rescued', async (request) => {
-    const { file } = await stateOf(ctx, request.params.id);
+    const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
     const nameOf = userNames(storage);
     return Promise.all((await storage.catalog.listRescued(file.id)).map((r) => rescuedView(r, nameOf)));
   });
 
   api.get<RescuedParams>('/api/files/:id/rescued/:rescued/content', async (request, reply) => {
-    const { file } = await stateOf(ctx, request.params.id);
+    const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
+    refuseSecureView(access);
     const rescued = await storage.catalog.getRescued(file.id, rescuedNumber(request.params.rescued));
     if (!rescued) throw notFound('no such rescued save');
     const actor = await actorOf(ctx, request);
@@ -43,12 +44,14 @@ export function registerRescued(api: FastifyInstance, ctx: ApiContext): void {
 
   api.post<RescuedParams>('/api/files/:id/rescued/:rescued/restore', async (request) => {
     const user = await signedInUser(ctx, request);
+    await documentFor(ctx, request, request.params.id, 'editor');
     const file = await restoreRescued(storage, clock, {
       fileId: request.params.id,
       rescuedId: rescuedNumber(request.params.rescued),
       userId: user.id,
       actor: await actorOf(ctx, request),
     });
-    return fileView(await stateOf(ctx, file.id), userNames(storage));
+    const { access, ...state } = await documentFor(ctx, request, file.id, 'viewer');
+    return fileView(state, userNames(storage), access);
   });
 }

@@ -3,7 +3,7 @@ import { badRequest, notFound } from '../../core/errors.ts';
 import { restoreVersion } from '../../documents/documents.ts';
 import { EVENT } from '../../documents/events.ts';
 import { splitExtension } from '../../documents/names.ts';
-import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
+import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser } from './context.ts';
 import { sendDownload } from './download.ts';
 import { fileView, userNames, versionView } from './views.ts';
 
@@ -19,14 +19,15 @@ export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
   const { storage, clock } = ctx.host;
 
   api.get<{ Params: { id: string } }>('/api/files/:id/versions', async (request) => {
-    const { file } = await stateOf(ctx, request.params.id);
+    const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
     const nameOf = userNames(storage);
     const versions = await storage.catalog.listVersions(file.id);
     return Promise.all(versions.map((v) => versionView(v, file.version, nameOf)));
   });
 
   api.get<VersionParams>('/api/files/:id/versions/:version/content', async (request, reply) => {
-    const { file } = await stateOf(ctx, request.params.id);
+    const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
+    refuseSecureView(access);
     const v = await storage.catalog.getVersion(file.id, versionNumber(request.params.version));
     if (!v) throw notFound('no such version');
     const { base, ext } = splitExtension(file.name);
@@ -44,12 +45,14 @@ export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
 
   api.post<VersionParams>('/api/files/:id/versions/:version/restore', async (request) => {
     const user = await signedInUser(ctx, request);
+    await documentFor(ctx, request, request.params.id, 'editor');
     const file = await restoreVersion(storage, clock, {
       fileId: request.params.id,
       version: versionNumber(request.params.version),
       userId: user.id,
       actor: await actorOf(ctx, request),
     });
-    return fileView(await stateOf(ctx, file.id), userNames(storage));
+    const { access, ...state } = await documentFor(ctx, request, file.id, 'viewer');
+    return fileView(state, userNames(storage), access);
   });
 }

@@ -1,3 +1,4 @@
+import type { Access } from '../../access/policy.ts';
 import type { FileState, RescuedSave, Storage, VersionRecord } from '../../storage/types.ts';
 
 /** The JSON shapes of the API's answers, `file` and `version`, as the README documents them. */
@@ -17,7 +18,7 @@ export function userNames(storage: Storage): NameOf {
   };
 }
 
-export async function fileView({ file, lock }: FileState, nameOf: NameOf) {
+export async function fileView({ file, lock }: FileState, nameOf: NameOf, access?: Access) {
   const id = encodeURIComponent(file.id);
   return {
     id: file.id,
@@ -29,6 +30,8 @@ export async function fileView({ file, lock }: FileState, nameOf: NameOf) {
     ownerId: file.ownerId,
     locked: lock !== null,
     ...(lock && { lockExpiresAt: new Date(lock.expiresAt).toISOString() }),
+    // what the caller may do with it, and why
+    ...(access && { role: access.role, via: access.via, secureView: access.secureView !== null }),
     urls: {
       edit: `/files/${id}/open?action=edit`,
       view: `/files/${id}/open?action=view`,

@@ -54,7 +54,8 @@
         window.location.assign(cfg.editUrl);
         break;
       case 'UI_FileVersions':
-        window.location.assign(cfg.versionsUrl);
+        // a link's guest has no history page to go to
+        if (cfg.versionsUrl) window.location.assign(cfg.versionsUrl);
         break;
       default:
         break;

@@ -1,6 +1,6 @@
 import type { Flavour } from '../../discovery/flavour.ts';
 import { collaboraFileInfo } from './collabora.ts';
-import { commonFileInfo, type FileInfoInput } from './common.ts';
+import { type FileInfoInput, genericFileInfo } from './common.ts';
 import { microsoftFileInfo } from './microsoft.ts';
 import { onlyofficeFileInfo } from './onlyoffice.ts';
 
@@ -8,7 +8,7 @@ const byFlavour: Record<Flavour, (input: FileInfoInput) => Record<string, unknow
   onlyoffice: onlyofficeFileInfo,
   collabora: collaboraFileInfo,
   microsoft: microsoftFileInfo,
-  generic: commonFileInfo,
+  generic: genericFileInfo,
 };
 
 /** CheckFileInfo's JSON for the editor Quire is configured with. */

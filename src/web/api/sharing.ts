@@ -1,0 +1,169 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { checkRole, checkSecureView, groupNameKey, type Sharing } from '../../access/sharing.ts';
+import { badRequest, forbidden, notFound } from '../../core/errors.ts';
+import type { FileRecord, Principal, Share, ShareLink } from '../../storage/types.ts';
+import { type ApiContext, actorOf, documentFor, signedInUser } from './context.ts';
+import { readJsonObject } from './json-body.ts';
+import { userNames } from './views.ts';
+
+type IdParams = { Params: { id: string } };
+
+/** A time given as an ISO string or ms since epoch; null clears it. */
+function timeField(value: unknown, key: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw badRequest(`"${key}" must be a time (ISO 8601) or null`);
+  return ms;
+}
+
+function passwordField(value: unknown): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || value === '') return null;
+  if (typeof value !== 'string') throw badRequest('"password" must be text or null');
+  return value;
+}
+
+export function linkView(link: ShareLink) {
+  return {
+    id: link.id,
+    url: `/s/${encodeURIComponent(link.id)}`,
+    role: link.role,
+    secureView: link.secureView,
+    hasPassword: link.passwordHash !== null,
+    expiresAt: link.expiresAt === null ? null : new Date(link.expiresAt).toISOString(),
+    disabled: link.disabledAt !== null,
+    createdAt: new Date(link.createdAt).toISOString(),
+  };
+}
+
+/**
+ * Sharing a document: who has access (everyone who can see it may look), sharing with people and groups, and links
+ * (the owner and admins only).
+ */
+export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: Sharing): void {
+  const { storage } = ctx.host;
+
+  /** The document, if the caller may manage who has it: its owner or an admin. */
+  const managed = async (request: FastifyRequest, id: string): Promise<FileRecord> => {
+    const { file, access } = await documentFor(ctx, request, id, 'viewer');
+    if (access.role !== 'owner') throw forbidden("only the document's owner or an admin may change who has access");
+    return file;
+  };
+
+  /** `{"user": name or id}` or `{"group": name or id}`: who a share is for. */
+  const principalOf = async (body: Record<string, unknown>): Promise<Principal> => {
+    if (typeof body.user === 'string' && body.user.trim()) {
+      const key = body.user.trim();
+      const user = (await storage.users?.findById(key)) ?? (await storage.users?.findByKey(key.toLowerCase()));
+      if (!user || user.disabledAt) throw notFound(`no user named ${JSON.stringify(key)}`);
+      return { kind: 'user', id: user.id };
+    }
+    if (typeof body.group === 'string' && body.group.trim()) {
+      const key = body.group.trim();
+      const group = (await storage.access?.getGroup(key)) ?? (await storage.access?.findGroup(groupNameKey(key)));
+      if (!group) throw notFound(`no group named ${JSON.stringify(key)}`);
+      return { kind: 'group', id: group.id };
+    }
+    throw badRequest('say who: {"user": "name"} or {"group": "name"}');
+  };
+
+  const shareView = async (share: Share, nameOf: (id: string) => Promise<string>) => ({
+    principal: {
+      kind: share.principal.kind,
+      id: share.principal.id,
+      name:
+        share.principal.kind === 'user'
+          ? await nameOf(share.principal.id)
+          : ((await storage.access?.getGroup(share.principal.id))?.name ?? share.principal.id),
+    },
+    role: share.role,
+    secureView: share.secureView,
+    createdAt: new Date(share.createdAt).toISOString(),
+  });
+
+  api.get<IdParams>('/api/files/:id/access', async (request) => {
+    const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
+    const nameOf = userNames(storage);
+    const shares = (await storage.access?.sharesOf(file.id)) ?? [];
+    const manages = access.role === 'owner';
+    return {
+      you: { role: access.role, via: access.via, secureView: access.secureView !== null, manages },
+      owner: { id: file.ownerId, name: await nameOf(file.ownerId) },
+      shares: await Promise.all(shares.map((s) => shareView(s, nameOf))),
+      // a link is a secret: only those who manage the document see them
+      ...(manages && { links: ((await storage.access?.linksOf(file.id)) ?? []).map(linkView) }),
+    };
+  });
+
+  api.put<IdParams>('/api/files/:id/shares', async (request) => {
+    const body = await readJsonObject(request);
+    const file = await managed(request, request.params.id);
+    const share = await sharing.share(
+      file,
+      { principal: await principalOf(body), role: checkRole(body.role), secureView: checkSecureView(body.secureView) },
+      await actorOf(ctx, request),
+    );
+    return shareView(share, userNames(storage));
+  });
+
+  api.delete<{ Params: { id: string; kind: string; principal: string } }>(
+    '/api/files/:id/shares/:kind/:principal',
+    async (request, reply) => {
+      const { kind, principal } = request.params;
+      if (kind !== 'user' && kind !== 'group') throw badRequest('shares are to a user or a group');
+      const file = await managed(request, request.params.id);
+      await sharing.unshare(file, { kind, id: principal }, await actorOf(ctx, request));
+      return reply.code(204).send();
+    },
+  );
+
+  api.post<IdParams>('/api/files/:id/links', async (request, reply) => {
+    const body = await readJsonObject(request);
+    const file = await managed(request, request.params.id);
+    const link = await sharing.createLink(
+      file,
+      {
+        role: checkRole(body.role ?? 'viewer'),
+        secureView: checkSecureView(body.secureView),
+        expiresAt: timeField(body.expiresAt, 'expiresAt') ?? null,
+        password: passwordField(body.password) ?? null,
+      },
+      await actorOf(ctx, request),
+    );
+    return reply.code(201).send(linkView(link));
+  });
+
+  api.patch<{ Params: { id: string; link: string } }>('/api/files/:id/links/:link', async (request) => {
+    const body = await readJsonObject(request);
+    const file = await managed(request, request.params.id);
+    if (body.disabled !== undefined && typeof body.disabled !== 'boolean')
+      throw badRequest('"disabled" must be true or false');
+    const password = passwordField(body.password);
+    const expiresAt = timeField(body.expiresAt, 'expiresAt');
+    const link = await sharing.updateLink(
+      file,
+      request.params.link,
+      {
+        ...(body.role !== undefined && { role: checkRole(body.role) }),
+        ...(body.secureView !== undefined && { secureView: checkSecureView(body.secureView) }),
+        ...(expiresAt !== undefined && { expiresAt }),
+        ...(password !== undefined && { password }),
+        ...(typeof body.disabled === 'boolean' && { disabled: body.disabled }),
+      },
+      await actorOf(ctx, request),
+    );
+    return linkView(link);
+  });
+
+  /** Who one can share with: active people and the groups. */
+  api.get('/api/people', async (request) => {
+    await signedInUser(ctx, request);
+    const users = ((await storage.users?.list()) ?? []).filter((u) => !u.disabledAt);
+    const groups = (await storage.access?.listGroups()) ?? [];
+    return {
+      users: users.map((u) => ({ id: u.id, name: u.name, displayName: u.displayName })),
+      groups: groups.map((g) => ({ id: g.id, name: g.name, source: g.source })),
+    };
+  });
+}
