@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { AccessPolicy } from './access/policy.ts';
 import { grantCheck } from './access/revocation.ts';
+import { Sharing } from './access/sharing.ts';
 import { loadSigningSecret } from './auth/secret.ts';
 import { ALL_PERMISSIONS, type MintedToken, type Permissions, TokenService } from './auth/tokens.ts';
 import { type Clock, systemClock } from './core/clock.ts';
@@ -168,6 +169,8 @@ export class Quire {
   readonly editor: Editor;
   /** The people who may sign in to Quire's pages; absent when the storage keeps no users. */
   readonly accounts: Accounts | undefined;
+  /** Shares, links, groups and disabling people, with their audit events (the web API and the CLI use it). */
+  readonly sharing: Sharing;
   /** The first-run setup link's secret, when Quire started with no users (per process, in memory only). */
   private readonly setup: FirstRunSetup | undefined;
 
@@ -197,6 +200,7 @@ export class Quire {
     this.host = parts.host;
     this.editor = parts.editor;
     this.accounts = parts.accounts;
+    this.sharing = new Sharing(parts.host.storage, parts.host.clock);
     this.setup = parts.setup;
     this.app = buildHttpApp(parts.host, parts.editor, httpOptions);
     // Without sign-in (an embedding app signs people in) only the WOPI endpoints are served.

@@ -24,7 +24,7 @@ const MAY_USE: Record<string, readonly string[]> = {
   http: ['core', 'wopi', 'discovery', 'auth'],
   web: ['core', 'storage', 'documents', 'users', 'auth', 'discovery', 'wopi', 'access'],
   root: ['core', 'storage', 'documents', 'users', 'auth', 'discovery', 'wopi', 'http', 'web', 'access'],
-  cli: ['root', 'core', 'auth', 'discovery'],
+  cli: ['root', 'core', 'auth', 'discovery', 'access'],
 };
 
 /** Packages only the outer rooms may import: the protocol and the rooms under it know no framework or driver. */

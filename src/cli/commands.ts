@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { groupNameKey } from '../access/sharing.ts';
 import { redactSecrets } from '../auth/redact.ts';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, READ_ONLY } from '../auth/tokens.ts';
 import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
@@ -131,11 +132,25 @@ async function readPassword(env: Env): Promise<string> {
   return answer;
 }
 
+const USER_USAGE =
+  'usage: quire user add NAME [--display-name NAME] [--admin] | quire user disable NAME | quire user enable NAME [--data DIR] [--database URL]';
+
+/** What the CLI does as, in the event log: the operator at the terminal. */
+const OPERATOR = { userName: 'quire (command line)', client: 'quire CLI' };
+
 export async function user(args: string[], env: Env): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'add') {
-    throw new UsageError('usage: quire user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]');
+  if (sub === 'disable' || sub === 'enable') {
+    const { values, positionals } = parseCommand(rest, {}, { count: 1, usage: USER_USAGE });
+    await withQuire(storeOptions(values, env), async (quire) => {
+      const found = await quire.accounts?.findByName(positionals[0] as string);
+      if (!found) throw new UsageError(`no user named ${JSON.stringify(positionals[0])}`);
+      await quire.sharing.setDisabled(found, sub === 'disable', OPERATOR);
+      console.log(JSON.stringify({ id: found.id, name: found.name, disabled: sub === 'disable' }));
+    });
+    return;
   }
+  if (sub !== 'add') throw new UsageError(USER_USAGE);
   const { values, positionals } = parseCommand(
     rest,
     { 'display-name': { type: 'string' }, admin: { type: 'boolean' } },
@@ -151,6 +166,51 @@ export async function user(args: string[], env: Env): Promise<void> {
     });
     const { id, name, displayName, isAdmin } = created;
     console.log(JSON.stringify({ id, name, displayName, isAdmin }));
+  });
+}
+
+const GROUP_USAGE =
+  'usage: quire group list | add NAME | delete NAME | members NAME | member add GROUP USER | member remove GROUP USER [--data DIR] [--database URL]';
+
+/** Groups, as admins manage them in the web page: list, add, delete, and their members. */
+export async function group(args: string[], env: Env): Promise<void> {
+  const [sub, ...rest] = args;
+  const memberSub = sub === 'member' ? rest.shift() : undefined;
+  const counts: Record<string, number> = { list: 0, add: 1, delete: 1, members: 1, member: 2 };
+  if (sub === undefined || !(sub in counts) || (sub === 'member' && memberSub !== 'add' && memberSub !== 'remove'))
+    throw new UsageError(GROUP_USAGE);
+  const { values, positionals } = parseCommand(rest, {}, { count: counts[sub] as number, usage: GROUP_USAGE });
+  await withQuire(storeOptions(values, env), async (quire) => {
+    const access = quire.host.storage.access;
+    if (!access) throw new UsageError('this storage keeps no groups');
+    const named = async (name: string) => {
+      const found = await access.findGroup(groupNameKey(name));
+      if (!found) throw new UsageError(`no group named ${JSON.stringify(name)}`);
+      return found;
+    };
+    const [first = '', second = ''] = positionals;
+    if (sub === 'list') {
+      for (const g of await access.listGroups())
+        console.log(
+          JSON.stringify({ id: g.id, name: g.name, source: g.source, members: (await access.members(g.id)).length }),
+        );
+    } else if (sub === 'add') {
+      const created = await quire.sharing.createGroup(first, OPERATOR);
+      console.log(JSON.stringify({ id: created.id, name: created.name }));
+    } else if (sub === 'delete') {
+      await quire.sharing.deleteGroup((await named(first)).id, OPERATOR);
+    } else if (sub === 'members') {
+      for (const id of await access.members((await named(first)).id)) {
+        const u = await quire.accounts?.findById(id);
+        console.log(JSON.stringify({ id, name: u?.name ?? id }));
+      }
+    } else {
+      const g = await named(first);
+      const member = await quire.accounts?.findByName(second);
+      if (!member) throw new UsageError(`no user named ${JSON.stringify(second)}`);
+      if (memberSub === 'add') await quire.sharing.addMember(g.id, member, OPERATOR);
+      else await quire.sharing.removeMember(g.id, member.id, OPERATOR);
+    }
   });
 }
 

@@ -1,6 +1,6 @@
 import { redactSecrets } from '../auth/redact.ts';
 import { QuireError } from '../core/errors.ts';
-import { add, gc, serve, token, user } from './commands.ts';
+import { add, gc, group, serve, token, user } from './commands.ts';
 import { UsageError } from './options.ts';
 
 const USAGE = `Usage: quire <command> [options]
@@ -27,6 +27,10 @@ Commands:
   user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]
         Add a user who can sign in to Quire's pages. The password is read from QUIRE_PASSWORD, else from standard
         input (first line), else asked for on the terminal.
+  user disable NAME | user enable NAME [--data DIR] [--database URL]
+        Disable an account (its sign-ins and editor sessions end within a second) or enable it again.
+  group list | add NAME | delete NAME | members NAME | member add GROUP USER | member remove GROUP USER
+        Groups to share documents with, as admins manage them on the web page (deleting one removes its shares).
   add PATH [--name NAME] [--owner ID] [--data DIR] [--database URL] [--public-url URL] [--min-free-space 1G]
         Import a file; prints {"id","name","wopiSrc"} as one JSON line.
   token FILE_ID --user ID [--name DISPLAY] [--read-only] [--ttl 10h] [--data DIR] [--database URL]
@@ -46,6 +50,7 @@ const commands: Record<string, (args: string[], env: typeof process.env) => Prom
   add,
   token,
   user,
+  group,
   gc,
 };
 

@@ -1,13 +1,19 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { atLeast, type Role } from '../access/roles.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { currentUser, requireUser, type SessionOptions } from './session.ts';
 import { escapeHtml, renderDocument, sendPage, sendProblem } from './shell.ts';
 
-/** The app's sections, in the header of every page; every signed-in user may use each (they see what is theirs). */
+/**
+ * The app's sections, in the header of every page; every signed-in user may use each (they see what is theirs),
+ * except People & groups, which only admins are shown (and only admins may open).
+ */
 const SECTIONS = [
-  { page: 'files', href: '/', label: 'Documents' },
-  { page: 'locks', href: '/locks', label: 'Editing sessions' },
-  { page: 'activity', href: '/activity', label: 'Activity' },
+  { page: 'files', href: '/', label: 'Documents', adminOnly: false },
+  { page: 'locks', href: '/locks', label: 'Editing sessions', adminOnly: false },
+  { page: 'activity', href: '/activity', label: 'Activity', adminOnly: false },
+  // (trusted HTML: on a phone the header says only "People"; screen readers still hear all of it)
+  { page: 'admin', href: '/admin', label: 'People<span class="wide-only"> &amp; groups</span>', adminOnly: true },
 ] as const;
 
 /** A page of the app; its script fills it from the JSON API (the pages do everything through that API). */
@@ -16,6 +22,8 @@ function sendAppPage(
   input: {
     title: string;
     user: string;
+    /** Whether the signed-in user is an admin: the header then links People & groups. */
+    isAdmin: boolean;
     page: string;
     /** The section it belongs to (its page, or its parent's: a document's history is under Documents). */
     section: (typeof SECTIONS)[number]['page'];
@@ -26,11 +34,13 @@ function sendAppPage(
   },
 ) {
   const data = Object.entries({ page: input.page, ...input.data }).map(([k, v]) => [`data-${k}`, v]);
-  const nav = SECTIONS.map((s) => {
-    const current =
-      s.page !== input.section ? '' : s.page === input.page ? ' aria-current="page"' : ' aria-current="true"';
-    return `<a href="${s.href}"${current}>${s.label}</a>`;
-  }).join('');
+  const nav = SECTIONS.filter((s) => input.isAdmin || !s.adminOnly)
+    .map((s) => {
+      const current =
+        s.page !== input.section ? '' : s.page === input.page ? ' aria-current="page"' : ' aria-current="true"';
+      return `<a href="${s.href}"${current}>${s.label}</a>`;
+    })
+    .join('');
   const html = renderDocument({
     title: input.title,
     head: `<script type="module" src="/static/${input.script ?? 'app.js'}"></script>`,
@@ -54,16 +64,159 @@ ${input.main}
 const LIVE_BADGE =
   '<p id="live" class="live" data-state="connecting" title="Connecting to live updates"><span class="dot" aria-hidden="true"></span><span>Connecting…</span></p>';
 
+/** The document list's views: what one owns, what others shared, and (admins) every document. */
+const DOCUMENT_VIEWS = [
+  {
+    view: 'mine',
+    label: 'My documents',
+    lead: 'Documents you own: create, upload, open and share them.',
+    adminOnly: false,
+  },
+  {
+    view: 'shared',
+    label: 'Shared with me',
+    lead: 'Documents other people shared with you, or with a group you are in.',
+    adminOnly: false,
+  },
+  {
+    view: 'all',
+    label: 'All documents',
+    lead: 'Every document in Quire. As an admin, you can manage each of them.',
+    adminOnly: true,
+  },
+] as const;
+
+const ROLE_LABELS: Record<Role, string> = {
+  viewer: 'Viewer',
+  commenter: 'Commenter',
+  editor: 'Editor',
+  owner: 'Owner',
+};
+const ROLE_NOTES: Record<Role, string> = {
+  viewer: 'You can view this document.',
+  commenter: 'You can view and comment on this document.',
+  editor: 'You can edit and rename this document.',
+  owner: '',
+};
+
+/** The share dialog, on the document list and a document's history page; share.js fills it from the API. */
+const SHARE_DIALOG = `<dialog id="share-dialog" class="share-dialog" aria-labelledby="share-title" aria-describedby="share-sub">
+  <div class="share-head">
+    <div class="share-heading">
+      <h2 id="share-title">Share</h2>
+      <p id="share-sub" class="share-sub"></p>
+    </div>
+    <button type="button" class="icon-button" data-close aria-label="Close">×</button>
+  </div>
+  <section id="share-add-section" class="share-section" aria-labelledby="share-add-title">
+    <h3 id="share-add-title">Add people or groups</h3>
+    <form id="share-add" class="share-form" novalidate>
+      <div class="share-grid">
+        <div class="field grow">
+          <label for="share-who">Person or group</label>
+          <select id="share-who" name="who" required><option value="">Choose…</option></select>
+        </div>
+        <div class="field">
+          <label for="share-role">Role</label>
+          <select id="share-role" name="role">
+            <option value="viewer">Viewer</option>
+            <option value="commenter">Commenter</option>
+            <option value="editor" selected>Editor</option>
+          </select>
+        </div>
+      </div>
+      <div class="check">
+        <input type="checkbox" id="share-secure" name="secure" aria-describedby="share-secure-hint">
+        <label for="share-secure">Secure view</label>
+        <span id="share-secure-hint" class="hint">No download, print or copy; a watermark on every page.</span>
+      </div>
+      <div class="field watermark" id="share-watermark-field" hidden>
+        <label for="share-watermark">Watermark</label>
+        <input id="share-watermark" name="watermark" value="{name} · {date}" maxlength="200" autocomplete="off" aria-describedby="share-watermark-hint">
+        <span id="share-watermark-hint" class="hint">{name}, {user}, {email} and {date} are filled in for each person.</span>
+      </div>
+      <div class="form-actions"><button type="submit" id="share-add-button">Share</button></div>
+    </form>
+  </section>
+  <section class="share-section" aria-labelledby="share-access-title">
+    <h3 id="share-access-title">Who has access</h3>
+    <p id="share-you" class="share-you" hidden></p>
+    <ul id="share-list" class="share-list" aria-labelledby="share-access-title"><li class="muted">Loading…</li></ul>
+  </section>
+  <section id="share-links-section" class="share-section" aria-labelledby="share-links-title">
+    <h3 id="share-links-title">Links</h3>
+    <p class="hint share-links-hint">Anyone with a link can open the document with its role, without an account.</p>
+    <ul id="share-links" class="share-links" aria-labelledby="share-links-title"></ul>
+    <details id="share-link-new" class="share-link-new">
+      <summary>Create a link</summary>
+      <form id="share-link-form" class="share-form" novalidate>
+        <div class="share-grid">
+          <div class="field">
+            <label for="link-role">Link role</label>
+            <select id="link-role" name="role">
+              <option value="viewer" selected>Viewer</option>
+              <option value="commenter">Commenter</option>
+              <option value="editor">Editor</option>
+            </select>
+          </div>
+          <div class="field">
+            <label for="link-expires">Expires <span class="hint inline">(optional)</span></label>
+            <input type="date" id="link-expires" name="expires">
+          </div>
+          <div class="field grow">
+            <label for="link-password">Password <span class="hint inline">(optional)</span></label>
+            <input type="password" id="link-password" name="password" autocomplete="new-password" minlength="4">
+          </div>
+        </div>
+        <div class="check">
+          <input type="checkbox" id="link-secure" name="secure" aria-describedby="link-secure-hint">
+          <label for="link-secure">Secure view</label>
+          <span id="link-secure-hint" class="hint">No download, print or copy; a watermark with the guest's name.</span>
+        </div>
+        <div class="field watermark" id="link-watermark-field" hidden>
+          <label for="link-watermark">Watermark</label>
+          <input id="link-watermark" name="watermark" value="{name} · {date}" maxlength="200" autocomplete="off">
+        </div>
+        <div class="form-actions"><button type="submit" id="link-create">Create link</button></div>
+      </form>
+    </details>
+  </section>
+  <div class="share-foot">
+    <p id="share-status" class="share-status" role="status" aria-live="polite"></p>
+    <button type="button" class="secondary" data-close>Done</button>
+  </div>
+</dialog>`;
+
 /** Quire's own pages: the document list, a document's version history, the editing sessions and the activity log. */
 export function registerPages(app: FastifyInstance, host: WopiHost, sessions: SessionOptions): void {
-  app.get('/', { preHandler: requireUser(sessions) }, async (request, reply) => {
+  app.get<{ Querystring: { view?: string } }>('/', { preHandler: requireUser(sessions) }, async (request, reply) => {
     const user = await currentUser(request, sessions);
+    const isAdmin = user?.isAdmin === true;
+    const views = DOCUMENT_VIEWS.filter((v) => isAdmin || !v.adminOnly);
+    const view = views.find((v) => v.view === request.query.view) ?? DOCUMENT_VIEWS[0];
+    const tabs = views
+      .map(
+        (v) =>
+          `<a href="/?view=${v.view}" data-view="${v.view}" data-lead="${escapeHtml(v.lead)}"${
+            v === view ? ' aria-current="page"' : ''
+          }>${v.label}</a>`,
+      )
+      .join('');
     return sendAppPage(reply, {
       title: 'Documents – Quire',
       user: user?.displayName ?? '',
+      isAdmin,
       page: 'files',
       section: 'files',
-      main: `<h1>Documents</h1>
+      data: { view: view.view, me: user?.id ?? '' },
+      main: `<div class="page-head">
+  <div>
+    <h1 id="files-title">Documents</h1>
+    <p class="lead" id="files-lead">${view.lead}</p>
+  </div>
+</div>
+<nav class="views" aria-label="Which documents">${tabs}</nav>
+<div id="mine-tools"${view.view === 'mine' ? '' : ' hidden'}>
 <div class="actions" role="group" aria-label="Create">
   <button type="button" data-new="document">New document</button>
   <button type="button" data-new="spreadsheet">New spreadsheet</button>
@@ -74,11 +227,17 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
   <p>Drop files here, or <label class="button">choose files<input id="file-input" type="file" multiple class="visually-hidden"></label></p>
   <ul id="uploads" aria-live="polite"></ul>
 </section>
+</div>
 <table id="files" class="files">
-  <caption class="visually-hidden">Documents</caption>
+  <caption class="visually-hidden" id="files-caption">${view.label}</caption>
   <thead><tr><th scope="col">Name</th><th scope="col">Size</th><th scope="col">Last change</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead>
   <tbody><tr><td colspan="5">Loading…</td></tr></tbody>
 </table>
+<section id="files-empty" class="empty" aria-labelledby="files-empty-title" hidden>
+  <span class="empty-mark" aria-hidden="true"></span>
+  <h2 id="files-empty-title"></h2>
+  <p id="files-empty-text"></p>
+</section>
 <dialog id="rename-dialog" aria-labelledby="rename-title">
   <form method="dialog" id="rename-form" class="dialog-form">
     <h2 id="rename-title">Rename</h2>
@@ -93,28 +252,49 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
     <p id="confirm-text"></p>
     <div class="actions"><button type="submit" value="yes" class="danger">Delete</button><button type="submit" value="no">Cancel</button></div>
   </form>
-</dialog>`,
+</dialog>
+${SHARE_DIALOG}`,
     });
   });
 
   app.get<{ Params: { id: string } }>('/files/:id', { preHandler: requireUser(sessions) }, async (request, reply) => {
     const user = await currentUser(request, sessions);
     const file = await host.storage.catalog.getFile(request.params.id);
-    if (!file) {
+    // a document one may not see does not exist for them (as in the API)
+    const access = file && user ? await host.access.accessTo({ kind: 'user', user }, file) : null;
+    if (!file || !access) {
       return sendProblem(reply, 404, 'No such document', 'It may have been deleted or renamed.');
     }
+    const id = encodeURIComponent(file.id);
+    const name = escapeHtml(file.name);
+    const manages = access.role === 'owner';
+    const edits = atLeast(access.role, 'editor');
+    const open =
+      access.role === 'viewer'
+        ? `<a class="button" href="/files/${id}/open?action=view">Open</a>`
+        : `<a class="button" href="/files/${id}/open?action=edit">${edits ? 'Open in editor' : 'Open to comment'}</a>`;
+    const roleNote = manages
+      ? ''
+      : `<p class="lead role-note">${
+          access.secureView ? '<span class="badge role secure">Secure view</span> ' : ''
+        }<span class="badge role role-${access.role}">${ROLE_LABELS[access.role]}</span> ${ROLE_NOTES[access.role]}${
+          access.secureView ? ' It cannot be downloaded, printed or copied.' : ''
+        }</p>`;
     return sendAppPage(reply, {
       title: `${file.name} – history – Quire`,
       user: user?.displayName ?? '',
+      isAdmin: user?.isAdmin === true,
       page: 'history',
       section: 'files',
-      data: { file: file.id },
-      main: `<p><a href="/">← All documents</a></p>
-<h1 id="file-name">${escapeHtml(file.name)}</h1>
+      data: { file: file.id, role: access.role, secure: access.secureView ? 'true' : 'false' },
+      main: `<p><a href="/${file.ownerId === user?.id ? '' : '?view=shared'}">← All documents</a></p>
+<h1 id="file-name">${name}</h1>
+${roleNote}
 <div class="actions">
-  <a class="button" href="/files/${encodeURIComponent(file.id)}/open?action=edit">Open in editor</a>
-  <a class="button" href="/api/files/${encodeURIComponent(file.id)}/content">Download</a>
-  <a class="button secondary" href="/activity?file=${encodeURIComponent(file.id)}" aria-label="Activity of ${escapeHtml(file.name)}">Activity</a>
+  ${open}
+  ${access.secureView ? '' : `<a class="button" href="/api/files/${id}/content">Download</a>`}
+  <button type="button" class="secondary" id="share-open" data-share-name="${name}">${manages ? 'Share' : 'Who has access'}</button>
+  <a class="button secondary" href="/activity?file=${id}" aria-label="Activity of ${name}">Activity</a>
 </div>
 <h2>Version history</h2>
 <table id="versions" class="files">
@@ -131,7 +311,8 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
     <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Why it was refused</th><th scope="col">Size</th><th scope="col">Actions</th></tr></thead>
     <tbody></tbody>
   </table>
-</section>`,
+</section>
+${SHARE_DIALOG}`,
     });
   });
   app.get('/locks', { preHandler: requireUser(sessions) }, async (request, reply) => {
@@ -139,6 +320,7 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
     return sendAppPage(reply, {
       title: 'Editing sessions – Quire',
       user: user?.displayName ?? '',
+      isAdmin: user?.isAdmin === true,
       page: 'locks',
       section: 'locks',
       script: 'locks.js',
@@ -179,6 +361,7 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
     return sendAppPage(reply, {
       title: 'Activity – Quire',
       user: user?.displayName ?? '',
+      isAdmin: user?.isAdmin === true,
       page: 'activity',
       section: 'activity',
       script: 'activity.js',
@@ -214,4 +397,103 @@ export function registerPages(app: FastifyInstance, host: WopiHost, sessions: Se
 </div>`,
     });
   });
+
+  /** People & groups (admins): accounts, admin rights, disabling, and the groups documents are shared with. */
+  const adminPage = async (request: FastifyRequest, reply: FastifyReply) => {
+    const user = await currentUser(request, sessions);
+    if (!user?.isAdmin) {
+      return sendProblem(
+        reply,
+        403,
+        'Admins only',
+        "People and groups are managed by Quire's admins. Ask one of them if an account or a group needs changing.",
+      );
+    }
+    return sendAppPage(reply, {
+      title: 'People & groups – Quire',
+      user: user.displayName,
+      isAdmin: true,
+      page: 'admin',
+      section: 'admin',
+      script: 'admin.js',
+      data: { me: user.id },
+      main: `<div class="page-head">
+  <div>
+    <h1 id="admin-title">People &amp; groups</h1>
+    <p class="lead">Who may sign in, who administers Quire, and the groups documents can be shared with.</p>
+  </div>
+</div>
+<section id="people" class="admin-section" aria-labelledby="people-title">
+  <div class="section-head">
+    <h2 id="people-title">People</h2>
+    <span id="people-count" class="count-pill" hidden></span>
+  </div>
+  <details id="person-new" class="add-panel">
+    <summary>Add a person</summary>
+    <form id="person-form" class="admin-form" novalidate>
+      <div class="share-grid">
+        <div class="field">
+          <label for="person-name">Sign-in name</label>
+          <input id="person-name" name="name" required autocomplete="off" autocapitalize="none" spellcheck="false" aria-describedby="person-name-hint">
+          <span id="person-name-hint" class="hint">What they type to sign in, e.g. bob.</span>
+        </div>
+        <div class="field">
+          <label for="person-display">Display name</label>
+          <input id="person-display" name="displayName" autocomplete="off" aria-describedby="person-display-hint">
+          <span id="person-display-hint" class="hint">Shown to others, e.g. Bob Builder.</span>
+        </div>
+        <div class="field">
+          <label for="person-password">Password</label>
+          <input id="person-password" name="password" type="password" autocomplete="new-password" aria-describedby="person-password-hint">
+          <span id="person-password-hint" class="hint">Leave empty for single sign-on only.</span>
+        </div>
+      </div>
+      <div class="check">
+        <input type="checkbox" id="person-admin" name="isAdmin">
+        <label for="person-admin">Admin</label>
+        <span class="hint">Sees and manages every document, person and group.</span>
+      </div>
+      <p id="person-error" class="field-error" role="alert"></p>
+      <div class="form-actions"><button type="submit" id="person-add">Add person</button></div>
+    </form>
+  </details>
+  <p class="loading" id="people-loading">Loading…</p>
+  <ul id="people-list" class="admin-list" aria-labelledby="people-title"></ul>
+</section>
+<section id="groups" class="admin-section" aria-labelledby="groups-title">
+  <div class="section-head">
+    <h2 id="groups-title">Groups</h2>
+    <span id="groups-count" class="count-pill" hidden></span>
+  </div>
+  <form id="group-form" class="inline-form" novalidate>
+    <div class="field grow">
+      <label for="group-name">New group</label>
+      <input id="group-name" name="name" required maxlength="64" autocomplete="off" placeholder="e.g. Finance">
+    </div>
+    <button type="submit" id="group-create">Create group</button>
+  </form>
+  <p class="loading" id="groups-loading">Loading…</p>
+  <ul id="group-list" class="group-list" aria-labelledby="groups-title"></ul>
+  <section id="groups-empty" class="empty" aria-labelledby="groups-empty-title" hidden>
+    <span class="empty-mark" aria-hidden="true"></span>
+    <h3 id="groups-empty-title">No groups yet</h3>
+    <p>Make a group, add people to it, then share documents with the whole group at once.</p>
+  </section>
+</section>
+<dialog id="admin-confirm" aria-labelledby="admin-confirm-title" aria-describedby="admin-confirm-text">
+  <form method="dialog" class="dialog-form">
+    <h2 id="admin-confirm-title">Are you sure?</h2>
+    <p id="admin-confirm-text"></p>
+    <div class="actions dialog-actions">
+      <button type="submit" value="yes" class="danger" id="admin-confirm-yes">Confirm</button>
+      <button type="submit" value="no" class="secondary">Cancel</button>
+    </div>
+  </form>
+</dialog>`,
+    });
+  };
+  app.get('/admin', { preHandler: requireUser(sessions) }, adminPage);
+  // the sections' own addresses show the same page (whose script scrolls to the section)
+  app.get('/admin/people', { preHandler: requireUser(sessions) }, adminPage);
+  app.get('/admin/groups', { preHandler: requireUser(sessions) }, adminPage);
 }

@@ -10,6 +10,8 @@ const ASSETS: Record<string, { type: string; body: string }> = {
   'app.js': { type: 'text/javascript; charset=utf-8', body: asset('app.js') },
   'locks.js': { type: 'text/javascript; charset=utf-8', body: asset('locks.js') },
   'activity.js': { type: 'text/javascript; charset=utf-8', body: asset('activity.js') },
+  'share.js': { type: 'text/javascript; charset=utf-8', body: asset('share.js') },
+  'admin.js': { type: 'text/javascript; charset=utf-8', body: asset('admin.js') },
   'app.css': { type: 'text/css; charset=utf-8', body: asset('app.css') },
 };
 

@@ -11,6 +11,7 @@ import {
   say,
   wireDialogCloseButtons,
 } from './common.js';
+import { openShareDialog } from './share.js';
 
 const page = document.body.dataset.page;
 
@@ -39,70 +40,171 @@ function renameDialog(current) {
   );
 }
 
-// ---- the document list ----
+// ---- the document list: my documents, the ones shared with me, and (admins) all of them ----
+const EMPTY = {
+  mine: ['No documents yet', 'Create a blank document above, or drop files here to upload them.'],
+  shared: [
+    'Nothing shared with you yet',
+    'When someone shares a document with you, or with a group you are in, it appears here.',
+  ],
+  all: ['No documents in Quire yet', 'Documents anyone creates or uploads appear here.'],
+};
+const ROLE_LABEL = { viewer: 'Viewer', commenter: 'Commenter', editor: 'Editor', owner: 'Owner' };
+const mayEdit = (role) => role === 'editor' || role === 'owner';
+
+/** The view shown: mine, shared or all (the server drew the first one from ?view=). */
+let view = document.body.dataset.view ?? 'mine';
+/** Display names of people, for "Shared by …" (from /api/people, looked up when a view needs them). */
+let ownerNames = null;
+
+function showView(next, { push = false } = {}) {
+  const tab = document.querySelector(`.views a[data-view="${next}"]`) ?? document.querySelector('.views a');
+  view = tab.dataset.view;
+  document.body.dataset.view = view;
+  for (const a of document.querySelectorAll('.views a')) {
+    if (a === tab) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.getElementById('files-lead').textContent = tab.dataset.lead;
+  document.getElementById('files-caption').textContent = tab.textContent;
+  document.getElementById('mine-tools').hidden = view !== 'mine';
+  if (push) history.pushState({ view }, '', tab.getAttribute('href'));
+}
+
+async function namesOfOwners() {
+  if (!ownerNames) {
+    const { users } = await api('GET', '/api/people');
+    ownerNames = new Map(users.map((u) => [u.id, u.displayName || u.name]));
+  }
+  return ownerNames;
+}
+
+function roleBadges(f) {
+  if (f.role === 'owner' && f.via !== 'admin') return [];
+  return [
+    f.via === 'admin'
+      ? el('span', { class: 'badge role role-admin', text: 'Admin' })
+      : el('span', { class: `badge role role-${f.role}`, text: ROLE_LABEL[f.role] ?? f.role }),
+    f.secureView ? el('span', { class: 'badge secure', text: 'Secure view' }) : null,
+  ];
+}
+
+function fileActions(f) {
+  const open =
+    f.role === 'viewer'
+      ? el('a', { href: f.urls.view, class: 'button', text: 'Open', 'aria-label': `Open ${f.name}` })
+      : f.role === 'commenter'
+        ? el('a', { href: f.urls.edit, class: 'button', text: 'Comment', 'aria-label': `Comment on ${f.name}` })
+        : el('a', { href: f.urls.edit, class: 'button', text: 'Edit', 'aria-label': `Edit ${f.name}` });
+  const manages = f.role === 'owner';
+  const shareButton = el('button', {
+    type: 'button',
+    class: 'link',
+    text: manages ? 'Share' : 'Who has access',
+    'aria-label': manages ? `Share ${f.name}` : `Who has access to ${f.name}`,
+    // after a change the list is drawn afresh: the focus goes to this row's new Share button
+    onclick: () =>
+      openShareDialog({ id: f.id, name: f.name }, shareButton, async () => {
+        await refresh();
+        const label = shareButton.getAttribute('aria-label');
+        document.querySelector(`#files [aria-label="${CSS.escape(label)}"]`)?.focus();
+      }),
+  });
+  return el(
+    'div',
+    { class: 'row-actions' },
+    open,
+    f.role === 'viewer' ? null : el('a', { href: f.urls.view, text: 'View', 'aria-label': `View ${f.name}` }),
+    f.secureView ? null : el('a', { href: f.urls.download, text: 'Download', 'aria-label': `Download ${f.name}` }),
+    el('a', { href: f.urls.history, text: 'History', 'aria-label': `History of ${f.name}` }),
+    el('a', {
+      href: `/activity?file=${encodeURIComponent(f.id)}`,
+      text: 'Activity',
+      'aria-label': `Activity of ${f.name}`,
+    }),
+    shareButton,
+    mayEdit(f.role)
+      ? el('button', {
+          type: 'button',
+          class: 'link',
+          text: 'Rename',
+          'aria-label': `Rename ${f.name}`,
+          onclick: async () => {
+            const name = await renameDialog(f.name);
+            if (!name || name === f.name) return;
+            await run(async () => {
+              const renamed = await api('POST', `/api/files/${encodeURIComponent(f.id)}/rename`, { name });
+              return `Renamed to ${renamed.name}.`;
+            });
+          },
+        })
+      : null,
+    manages
+      ? el('button', {
+          type: 'button',
+          class: 'link danger',
+          text: 'Delete',
+          'aria-label': `Delete ${f.name}`,
+          onclick: async () => {
+            if (!(await confirmDialog(`Delete ${f.name}?`))) return;
+            await run(async () => {
+              await api('DELETE', `/api/files/${encodeURIComponent(f.id)}`);
+              return `Deleted ${f.name}.`;
+            });
+          },
+        })
+      : null,
+  );
+}
+
 async function renderFiles() {
-  const tbody = document.querySelector('#files tbody');
-  const files = await api('GET', '/api/files');
+  const shown = view;
+  const table = document.getElementById('files');
+  const tbody = table.querySelector('tbody');
+  const [files, owners] = await Promise.all([
+    api('GET', `/api/files?scope=${encodeURIComponent(shown)}`),
+    shown === 'mine' ? null : namesOfOwners(),
+  ]);
+  if (shown !== view) return; // another view was chosen meanwhile
+  const me = document.body.dataset.me;
+  const [emptyTitle, emptyText] = EMPTY[shown] ?? EMPTY.mine;
+  document.getElementById('files-empty-title').textContent = emptyTitle;
+  document.getElementById('files-empty-text').textContent = emptyText;
+  document.getElementById('files-empty').hidden = files.length > 0;
+  document.getElementById('files-empty').dataset.view = shown;
+  table.hidden = files.length === 0;
   tbody.replaceChildren(
-    ...(files.length === 0
-      ? [el('tr', {}, el('td', { colspan: '5', text: 'No documents yet: create one or upload a file.' }))]
-      : files.map((f) =>
-          el(
-            'tr',
-            { 'data-file': f.id, 'data-name': f.name },
-            el('th', { scope: 'row', 'data-label': 'Name' }, el('a', { href: f.urls.history, text: f.name })),
-            cell('Size', formatSize(f.size)),
-            cell(
-              'Last change',
-              el('time', { datetime: f.modifiedAt, text: formatTime(f.modifiedAt) }),
-              ` by ${f.modifiedBy.name}`,
-            ),
-            cell('Status', f.locked ? el('span', { class: 'badge', text: 'Open in an editor' }) : 'Available'),
-            cell(
-              'Actions',
-              el(
-                'div',
-                { class: 'row-actions' },
-                el('a', { href: f.urls.edit, class: 'button', text: 'Edit', 'aria-label': `Edit ${f.name}` }),
-                el('a', { href: f.urls.view, text: 'View', 'aria-label': `View ${f.name}` }),
-                el('a', { href: f.urls.download, text: 'Download', 'aria-label': `Download ${f.name}` }),
-                el('a', { href: f.urls.history, text: 'History', 'aria-label': `History of ${f.name}` }),
-                el('a', {
-                  href: `/activity?file=${encodeURIComponent(f.id)}`,
-                  text: 'Activity',
-                  'aria-label': `Activity of ${f.name}`,
-                }),
-                el('button', {
-                  type: 'button',
-                  class: 'link',
-                  text: 'Rename',
-                  'aria-label': `Rename ${f.name}`,
-                  onclick: async () => {
-                    const name = await renameDialog(f.name);
-                    if (!name || name === f.name) return;
-                    await run(async () => {
-                      const renamed = await api('POST', `/api/files/${encodeURIComponent(f.id)}/rename`, { name });
-                      return `Renamed to ${renamed.name}.`;
-                    });
-                  },
-                }),
-                el('button', {
-                  type: 'button',
-                  class: 'link danger',
-                  text: 'Delete',
-                  'aria-label': `Delete ${f.name}`,
-                  onclick: async () => {
-                    if (!(await confirmDialog(`Delete ${f.name}?`))) return;
-                    await run(async () => {
-                      await api('DELETE', `/api/files/${encodeURIComponent(f.id)}`);
-                      return `Deleted ${f.name}.`;
-                    });
-                  },
-                }),
-              ),
-            ),
-          ),
-        )),
+    ...files.map((f) => {
+      const owner = owners && f.ownerId !== me ? (owners.get(f.ownerId) ?? 'someone no longer here') : null;
+      const badges = roleBadges(f);
+      return el(
+        'tr',
+        { 'data-file': f.id, 'data-name': f.name, 'data-role': f.role },
+        el(
+          'th',
+          { scope: 'row', 'data-label': 'Name' },
+          el('a', { href: f.urls.history, text: f.name }),
+          badges.length || owner
+            ? el(
+                'span',
+                { class: 'doc-meta' },
+                ...badges,
+                owner
+                  ? el('span', { class: 'owner', text: `${shown === 'shared' ? 'Shared by' : 'Owned by'} ${owner}` })
+                  : null,
+              )
+            : null,
+        ),
+        cell('Size', formatSize(f.size)),
+        cell(
+          'Last change',
+          el('time', { datetime: f.modifiedAt, text: formatTime(f.modifiedAt) }),
+          ` by ${f.modifiedBy.name}`,
+        ),
+        cell('Status', f.locked ? el('span', { class: 'badge', text: 'Open in an editor' }) : 'Available'),
+        cell('Actions', fileActions(f)),
+      );
+    }),
   );
 }
 
@@ -175,7 +277,7 @@ function setUpFiles() {
   // the whole page accepts drops (a drop on the zone bubbles up here once)
   document.body.addEventListener('dragover', (e) => {
     e.preventDefault();
-    over(true);
+    if (view === 'mine') over(true);
   });
   document.body.addEventListener('dragleave', (e) => {
     if (e.target === document.body || e.target === zone) over(false);
@@ -183,7 +285,23 @@ function setUpFiles() {
   document.body.addEventListener('drop', (e) => {
     e.preventDefault();
     over(false);
+    if (view !== 'mine') return say('Switch to My documents to upload files.', true);
     if (e.dataTransfer?.files.length) uploadAll([...e.dataTransfer.files]);
+  });
+  // the views switch without a reload; the address follows, so a reload or a shared address shows the same view
+  for (const tab of document.querySelectorAll('.views a[data-view]')) {
+    tab.addEventListener('click', (e) => {
+      if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+      e.preventDefault();
+      if (tab.dataset.view === view) return;
+      showView(tab.dataset.view, { push: true });
+      say('');
+      refresh();
+    });
+  }
+  window.addEventListener('popstate', () => {
+    showView(new URLSearchParams(location.search).get('view') ?? 'mine');
+    refresh();
   });
   wireDialogCloseButtons();
 }
@@ -197,6 +315,10 @@ const how = (v) => {
   if (v.exitSave) return 'Saved on close';
   return 'Saved';
 };
+
+/** On a document's history page: the caller's role, and whether the bytes may be handed over (secure view). */
+const myRole = document.body.dataset.role ?? 'owner';
+const secure = document.body.dataset.secure === 'true';
 
 async function renderVersions() {
   const id = document.body.dataset.file;
@@ -222,8 +344,10 @@ async function renderVersions() {
           el(
             'div',
             { class: 'row-actions' },
-            el('a', { href: v.download, text: 'Download', 'aria-label': `Download version ${v.version}` }),
-            v.current
+            secure
+              ? null
+              : el('a', { href: v.download, text: 'Download', 'aria-label': `Download version ${v.version}` }),
+            v.current || !mayEdit(myRole)
               ? null
               : el('button', {
                   type: 'button',
@@ -249,6 +373,8 @@ async function renderVersions() {
 async function renderRescued() {
   const id = document.body.dataset.file;
   const section = document.getElementById('rescued-section');
+  // rescued saves are for those who may restore one
+  if (!mayEdit(myRole)) return;
   const rescued = await api('GET', `/api/files/${encodeURIComponent(id)}/rescued`);
   section.hidden = rescued.length === 0;
   section.querySelector('tbody').replaceChildren(
@@ -277,11 +403,13 @@ async function renderRescued() {
           el(
             'div',
             { class: 'row-actions' },
-            el('a', {
-              href: r.download,
-              text: 'Download',
-              'aria-label': `Download the save rescued ${formatTime(r.createdAt)}`,
-            }),
+            secure
+              ? null
+              : el('a', {
+                  href: r.download,
+                  text: 'Download',
+                  'aria-label': `Download the save rescued ${formatTime(r.createdAt)}`,
+                }),
             el('button', {
               type: 'button',
               class: 'link',
@@ -323,5 +451,14 @@ const redrawFor = (event) => {
 };
 
 if (page === 'files') setUpFiles();
+if (page === 'history') {
+  const shareButton = document.getElementById('share-open');
+  shareButton?.addEventListener('click', () =>
+    openShareDialog(
+      { id: document.body.dataset.file, name: document.getElementById('file-name').textContent },
+      shareButton,
+    ),
+  );
+}
 refresh();
 followEvents(redrawFor);
