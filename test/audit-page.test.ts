@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium, SCREENSHOTS, signInThroughPage } from './helpers/browser.ts';
+import { chromiumMissing, launchChromium, SCREENSHOTS, SignedInPages } from './helpers/browser.ts';
 import { apiAs, signIn, startHost, type TestHost } from './helpers/host.ts';
 import { type StandInEditor, startStandInEditor } from './helpers/stand-in-editor.ts';
 
@@ -21,7 +21,11 @@ describe('the activity page, in a real browser', { skip: chromiumMissing }, () =
   let browser: Browser;
   let bobCookie: string;
   let malloryCookie: string;
-  const open: Page[] = [];
+  const pages = new SignedInPages(
+    () => browser,
+    () => host.url,
+    PASSWORD,
+  );
 
   before(async () => {
     editor = await startStandInEditor();
@@ -38,18 +42,13 @@ describe('the activity page, in a real browser', { skip: chromiumMissing }, () =
     await mkdir(SCREENSHOTS, { recursive: true });
   });
   after(async () => {
-    for (const p of open) await p.close().catch(() => {});
+    await pages.closeAll();
     await browser?.close();
     await host?.close();
     await editor?.close();
   });
 
-  async function signedIn(name: string, viewport = { width: 1200, height: 900 }): Promise<Page> {
-    const page = await browser.newPage({ viewport });
-    open.push(page);
-    await signInThroughPage(page, host.url, name, PASSWORD);
-    return page;
-  }
+  const signedIn = (name: string, viewport?: { width: number; height: number }) => pages.as(name, viewport);
   const ready = (page: Page) => page.waitForSelector('body[data-ready="true"][data-live="live"]');
   const sentences = (page: Page) =>
     page.locator('#activity .event-what').evaluateAll((ps) => ps.map((p) => (p.textContent ?? '').trim()));

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium, SCREENSHOTS, signInThroughPage } from './helpers/browser.ts';
+import { chromiumMissing, launchChromium, SCREENSHOTS, SignedInPages } from './helpers/browser.ts';
 import { startHost, type TestHost, type WopiClient } from './helpers/host.ts';
 import { lockOf } from './helpers/misc-helpers.ts';
 
@@ -19,7 +19,11 @@ describe('the editing sessions page, in a real browser', { skip: chromiumMissing
   let host: TestHost;
   let browser: Browser;
   const ids: Record<string, string> = {};
-  const open: Page[] = [];
+  const pages = new SignedInPages(
+    () => browser,
+    () => host.url,
+    PASSWORD,
+  );
 
   before(async () => {
     host = await startHost({ clock: { now: () => Date.now() } });
@@ -37,16 +41,14 @@ describe('the editing sessions page, in a real browser', { skip: chromiumMissing
     await mkdir(SCREENSHOTS, { recursive: true });
   });
   after(async () => {
-    for (const p of open) await p.close().catch(() => {});
+    await pages.closeAll();
     await browser?.close();
     await host?.close();
   });
 
   /** A signed-in page on the editing sessions page, its list drawn and its event stream open. */
   async function consoleAs(name: string, viewport = { width: 1200, height: 900 }): Promise<Page> {
-    const page = await browser.newPage({ viewport });
-    open.push(page);
-    await signInThroughPage(page, host.url, name, PASSWORD);
+    const page = await pages.as(name, viewport);
     await page.goto(`${host.url}/locks`);
     await page.waitForSelector('body[data-ready="true"][data-live="live"]');
     return page;

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launchChromium, SCREENSHOTS, signInThroughPage } from './helpers/browser.ts';
+import { chromiumMissing, launchChromium, SCREENSHOTS, SignedInPages } from './helpers/browser.ts';
 import { startHost, type TestHost } from './helpers/host.ts';
 
 /**
@@ -17,7 +17,11 @@ describe('sharing and People & groups pages, in a real browser', { skip: chromiu
   let host: TestHost;
   let browser: Browser;
   const ids: Record<string, string> = {};
-  const open: Page[] = [];
+  const pages = new SignedInPages(
+    () => browser,
+    () => host.url,
+    PASSWORD,
+  );
   let reportId = '';
 
   before(async () => {
@@ -39,17 +43,12 @@ describe('sharing and People & groups pages, in a real browser', { skip: chromiu
     await mkdir(SCREENSHOTS, { recursive: true });
   });
   after(async () => {
-    for (const p of open) await p.close().catch(() => {});
+    await pages.closeAll();
     await browser?.close();
     await host?.close();
   });
 
-  async function signedIn(name: string, viewport = { width: 1200, height: 900 }): Promise<Page> {
-    const page = await browser.newPage({ viewport });
-    open.push(page);
-    await signInThroughPage(page, host.url, name, PASSWORD);
-    return page;
-  }
+  const signedIn = (name: string, viewport?: { width: number; height: number }) => pages.as(name, viewport);
   const overflowOf = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
   const row = (page: Page, name: string) => page.locator(`#files tbody tr[data-name="${name}"]`);
 

@@ -32,3 +32,29 @@ export async function signInThroughPage(page: Page, baseUrl: string, name: strin
   await page.getByLabel(/password/i).fill(password);
   await Promise.all([page.waitForURL(`${baseUrl}/`), page.getByRole('button', { name: /sign in/i }).click()]);
 }
+
+/**
+ * The pages a browser suite signs in with, closed together in its `after`. `browser` and `baseUrl` are read when a
+ * page is made (suites create both in `before`).
+ */
+export class SignedInPages {
+  private readonly open: Page[] = [];
+
+  constructor(
+    private readonly browser: () => Browser,
+    private readonly baseUrl: () => string,
+    private readonly password: string,
+  ) {}
+
+  /** A new page signed in as `name`, on the document list. */
+  async as(name: string, viewport = { width: 1200, height: 900 }): Promise<Page> {
+    const page = await this.browser().newPage({ viewport });
+    this.open.push(page);
+    await signInThroughPage(page, this.baseUrl(), name, this.password);
+    return page;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const page of this.open.splice(0)) await page.close().catch(() => {});
+  }
+}
