@@ -21,10 +21,10 @@ export function grantCheck(
   storage: Storage,
   policy: AccessPolicy,
   clock: Clock,
-): (grant: Grant) => Promise<string | null> {
+): (grant: Grant) => Promise<string | null> | null {
   const remembered = new WeakMap<Grant, { at: number; answer: Promise<string | null> }>();
   return (grant) => {
-    if (grant.linkId === undefined && grant.signInId === undefined) return Promise.resolve(null);
+    if (grant.linkId === undefined && grant.signInId === undefined) return null;
     const now = clock.now();
     const hit = remembered.get(grant);
     if (hit && now - hit.at < RECHECK_MS && now >= hit.at) return hit.answer;
