@@ -66,6 +66,22 @@ describe('single sign-on in a real browser', { skip: chromiumMissing }, () => {
       groups?.map((g) => [g.name, g.source]),
       [['Editors', 'provider']],
     );
+
+    // the group from the claim is a group like any other: a document shared with it is under "Shared with me"
+    const admin = await host.quire.accounts?.findByName('admin');
+    assert.ok(admin);
+    const id = await host.addFile('Style guide.docx', 'v1', admin.id);
+    const file = await host.quire.host.storage.catalog.getFile(id);
+    assert.ok(file && groups?.[0]);
+    await host.quire.sharing.share(
+      file,
+      { principal: { kind: 'group', id: groups[0].id }, role: 'editor', secureView: null },
+      { userId: admin.id, userName: admin.name },
+    );
+    await page.getByRole('link', { name: 'Shared with me' }).click();
+    const row = page.locator('#files tbody tr[data-name="Style guide.docx"]');
+    await row.waitFor();
+    assert.equal(await row.locator('.badge.role').textContent(), 'Editor');
   });
 
   it('says on a page of its own when the provider refused, with the ways back', async () => {

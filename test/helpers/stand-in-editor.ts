@@ -18,6 +18,11 @@ export interface StandInOptions {
   flavour?: 'onlyoffice' | 'collabora';
   /** Publish this proof key (base64 modulus and exponent) in discovery. */
   proofKey?: { modulus: string; exponent: string };
+  /**
+   * Stay open like a person editing: CheckFileInfo, Lock (only when it may write), GetFile, then "ready"; each click
+   * on its Save button sends one PutFile. Without it the page runs the whole edit at once and unlocks.
+   */
+  stayOpen?: boolean;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -48,12 +53,13 @@ function discoveryXml(base: string, options: StandInOptions): string {
 }
 
 /** The editor page: plain browser JavaScript that speaks WOPI to Quire, logging each step into #log. */
-function editorPage(wopiSrc: string, token: string): string {
-  const config = JSON.stringify({ wopiSrc, token }).replace(/</g, '\\u003c');
+function editorPage(wopiSrc: string, token: string, stayOpen: boolean): string {
+  const config = JSON.stringify({ wopiSrc, token, stayOpen }).replace(/</g, '\\u003c');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Stand-in editor</title></head>
 <body><h1>Stand-in editor</h1><ol id="log"></ol><button id="close" type="button">Close</button>
+<button id="save" type="button">Save</button>
 <script>
-const { wopiSrc, token } = ${config};
+const { wopiSrc, token, stayOpen } = ${config};
 const log = (text) => { const li = document.createElement('li'); li.textContent = text; document.getElementById('log').append(li); };
 const url = (suffix) => wopiSrc + suffix + '?access_token=' + encodeURIComponent(token);
 let hostOrigin = '*';
@@ -71,6 +77,30 @@ document.getElementById('close').addEventListener('click', () => tell('UI_Close'
     hostOrigin = info.PostMessageOrigin;
     tell('App_LoaderStarted');
     log('CheckFileInfo ' + info.BaseFileName + ' as ' + info.UserFriendlyName + ' write=' + info.UserCanWrite);
+    log('info ' + JSON.stringify({ UserId: info.UserId, ReadOnly: info.ReadOnly, UserCanWrite: info.UserCanWrite,
+      UserCanRename: info.UserCanRename, UserCanNotWriteRelative: info.UserCanNotWriteRelative,
+      IsAnonymousUser: info.IsAnonymousUser, UserFriendlyName: info.UserFriendlyName }));
+    if (stayOpen) {
+      if (info.UserCanWrite) {
+        const locked = await fetch(url(''), { method: 'POST', headers: { 'X-WOPI-Override': 'LOCK', 'X-WOPI-Lock': lock } });
+        log('Lock ' + locked.status);
+      }
+      let content = await (await fetch(url('/contents'))).text();
+      log('GetFile ' + JSON.stringify(content));
+      tell('Document_Loaded');
+      let saves = 0;
+      document.getElementById('save').addEventListener('click', async () => {
+        content += ' +' + ++saves;
+        const put = await fetch(url('/contents'), {
+          method: 'POST',
+          headers: { 'X-WOPI-Override': 'PUT', 'X-WOPI-Lock': lock, 'X-WOPI-Editors': info.UserId },
+          body: content,
+        });
+        log('Save ' + saves + ': PutFile ' + put.status + ' version ' + put.headers.get('X-WOPI-ItemVersion'));
+      });
+      log('ready');
+      return;
+    }
     const locked = await fetch(url(''), { method: 'POST', headers: { 'X-WOPI-Override': 'LOCK', 'X-WOPI-Lock': lock } });
     log('Lock ' + locked.status);
     const content = await (await fetch(url('/contents'))).text();
@@ -125,7 +155,7 @@ export async function startStandInEditor(options: StandInOptions = {}): Promise<
       const wopiSrc = url.searchParams.get('wopisrc') ?? url.searchParams.get('WOPISrc') ?? '';
       res
         .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
-        .end(editorPage(wopiSrc, form.get('access_token') ?? ''));
+        .end(editorPage(wopiSrc, form.get('access_token') ?? '', options.stayOpen === true));
       return;
     }
     if (url.pathname.startsWith('/favicon')) {
