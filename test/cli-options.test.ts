@@ -24,4 +24,22 @@ describe('quire serve: settings that can be switched off', () => {
     assert.equal(serveSettings(['--rescued-retention', 'forever'], {}).options.rescuedRetentionMs, 0);
     assert.equal(serveSettings([], { QUIRE_EVENT_RETENTION: '0' }).options.eventRetentionMs, 0);
   });
+
+  it('sign-in limits take failures per window, or off; the flags win over the environment', () => {
+    assert.deepEqual(serveSettings(['--sign-in-limit', '5/10m'], {}).options.signInLimits, {
+      perName: { max: 5, windowMs: 10 * MINUTE },
+    });
+    assert.deepEqual(
+      serveSettings(['--sign-in-address-limit', 'off'], { QUIRE_SIGN_IN_LIMIT: '3/1h' }).options.signInLimits,
+      { perName: { max: 3, windowMs: 60 * MINUTE }, perAddress: { max: 0, windowMs: MINUTE } },
+    );
+    assert.deepEqual(
+      serveSettings(['--sign-in-limit', '20 / 15m'], { QUIRE_SIGN_IN_LIMIT: '3/1h' }).options.signInLimits,
+      { perName: { max: 20, windowMs: 15 * MINUTE } },
+    );
+    assert.equal('signInLimits' in serveSettings([], {}).options, false, 'unset: the defaults apply');
+    for (const bad of ['10', 'ten/15m', '10/soon', '10/0', '-1/15m']) {
+      assert.throws(() => serveSettings(['--sign-in-limit', bad], {}), /--sign-in-limit/, bad);
+    }
+  });
 });

@@ -11,6 +11,7 @@ Commands:
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
         [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL]
         [--min-free-space 1G] [--event-retention 365d] [--rescued-retention 90d] [--autosave-retention 30d]
+        [--sign-in-limit 10/15m] [--sign-in-address-limit 50/15m]
         [--oidc-issuer URL --oidc-client-id ID] [--oidc-client-secret S] [--oidc-scopes "openid profile email"]
         [--oidc-user-claim preferred_username] [--oidc-groups-claim groups] [--oidc-name "single sign-on"]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
@@ -19,6 +20,9 @@ Commands:
         --lock-idle-release: release a lock whose editor neither refreshed it nor saved for this long (off: never).
         --event-retention / --rescued-retention: how long the event log and rescued saves are kept (0: forever).
         --autosave-retention: autosaves older than this are thinned to the last of each editing session (0: off).
+        --sign-in-limit / --sign-in-address-limit: failed password sign-ins allowed per user name / per client
+        address in a sliding window before POST /login answers 429 (off: no such limit; behind a proxy every
+        client has the proxy's address).
         --oidc-…: single sign-on through an OpenID Connect provider, beside passwords; register Quire there with
         the redirect URI PUBLIC_URL/login/oidc/callback, and give the secret as QUIRE_OIDC_CLIENT_SECRET.
         --oidc-user-claim names the user (no fallback); --oidc-groups-claim "" turns group sync off.
@@ -41,8 +45,8 @@ Commands:
 
 Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing
 key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER,
-QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_EVENT_RETENTION, QUIRE_RESCUED_RETENTION, QUIRE_AUTOSAVE_RETENTION,
-QUIRE_OIDC_ISSUER, QUIRE_OIDC_CLIENT_ID, QUIRE_OIDC_CLIENT_SECRET, QUIRE_OIDC_SCOPES, QUIRE_OIDC_USER_CLAIM,
+QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_SIGN_IN_LIMIT, QUIRE_SIGN_IN_ADDRESS_LIMIT, QUIRE_EVENT_RETENTION,
+QUIRE_RESCUED_RETENTION, QUIRE_AUTOSAVE_RETENTION, QUIRE_OIDC_ISSUER, QUIRE_OIDC_CLIENT_ID, QUIRE_OIDC_CLIENT_SECRET, QUIRE_OIDC_SCOPES, QUIRE_OIDC_USER_CLAIM,
 QUIRE_OIDC_GROUPS_CLAIM, QUIRE_OIDC_NAME.`;
 
 const commands: Record<string, (args: string[], env: typeof process.env) => Promise<void>> = {

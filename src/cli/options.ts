@@ -108,6 +108,8 @@ const SERVE_FLAGS = {
   'trusted-user-header': { type: 'string' },
   metrics: { type: 'boolean' },
   'min-free-space': { type: 'string' },
+  'sign-in-limit': { type: 'string' },
+  'sign-in-address-limit': { type: 'string' },
   ...OIDC_FLAGS,
 } as const;
 
@@ -212,8 +214,40 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
       },
       ...(trustedUserHeader && { trustedUserHeader }),
       ...oidcOptions(values, env),
+      ...signInLimitOptions(values, env),
       ...retentionOptions(values, env),
       metrics: values.metrics === true || env.QUIRE_METRICS === '1',
+    },
+  };
+}
+
+type WindowLimit = NonNullable<NonNullable<QuireOptions['signInLimits']>['perName']>;
+
+/**
+ * A sign-in limit: "10/15m" (failures per window), or 0 / off (no limit of this kind); a mistake is a usage error.
+ */
+export function windowLimit(text: string, what: string): WindowLimit {
+  const trimmed = text.trim();
+  if (/^(0|off)$/i.test(trimmed)) return { max: 0, windowMs: 60_000 };
+  const m = /^(\d+)\s*\/\s*(\S+)$/.exec(trimmed);
+  if (!m)
+    throw new UsageError(`${what} must be failures per window such as 10/15m, or off, not ${JSON.stringify(text)}`);
+  const windowMs = duration(m[2] as string, what);
+  if (windowMs <= 0) throw new UsageError(`${what}: the window must be longer than 0`);
+  return { max: Number(m[1]), windowMs };
+}
+
+function signInLimitOptions(
+  values: { 'sign-in-limit'?: string | undefined; 'sign-in-address-limit'?: string | undefined },
+  env: Env,
+): Partial<QuireOptions> {
+  const perName = values['sign-in-limit'] ?? env.QUIRE_SIGN_IN_LIMIT;
+  const perAddress = values['sign-in-address-limit'] ?? env.QUIRE_SIGN_IN_ADDRESS_LIMIT;
+  if (!perName && !perAddress) return {};
+  return {
+    signInLimits: {
+      ...(perName && { perName: windowLimit(perName, '--sign-in-limit') }),
+      ...(perAddress && { perAddress: windowLimit(perAddress, '--sign-in-address-limit') }),
     },
   };
 }
