@@ -1,4 +1,6 @@
 /** Quire as a library: embed the WOPI host in your own Node app, with your own storage if you like. */
+export { type Access, AccessPolicy, type AccessRules, type Subject } from './access/policy.ts';
+export { ROLES, type Role } from './access/roles.ts';
 export {
   ALL_PERMISSIONS,
   type Grant,
@@ -11,6 +13,7 @@ export { type Clock, ManualClock, systemClock } from './core/clock.ts';
 export { QuireError } from './core/errors.ts';
 export { FLAVOURS, type Flavour } from './discovery/flavour.ts';
 export { importFile } from './documents/documents.ts';
+export { createQuire, type EmbeddedQuire, type EmbedOptions } from './embed.ts';
 export { buildHttpApp } from './http/app.ts';
 export { Quire, type QuireOptions } from './quire.ts';
 export { FsBlobStore } from './storage/fs-blobs.ts';
@@ -18,6 +21,7 @@ export { openPostgresStorage } from './storage/postgres/index.ts';
 export { openSqliteStorage } from './storage/sqlite/index.ts';
 export type * from './storage/types.ts';
 export { FileNotFoundError, NameTakenError } from './storage/types.ts';
+export type { Identify } from './web/index.ts';
 export type { WopiConfig, WopiHost, WopiOperation, WopiRequest, WopiResult } from './wopi/context.ts';
 export { H as WopiHeaders } from './wopi/headers.ts';
 export { operationFor } from './wopi/operations.ts';

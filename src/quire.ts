@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { AccessPolicy } from './access/policy.ts';
+import { ApiKeys } from './access/api-keys.ts';
+import { AccessPolicy, type AccessRules } from './access/policy.ts';
 import { grantCheck } from './access/revocation.ts';
 import { Sharing } from './access/sharing.ts';
 import { loadSigningSecret } from './auth/secret.ts';
@@ -23,12 +24,15 @@ import type { Actor, FileRecord, Storage } from './storage/types.ts';
 import { Accounts } from './users/accounts.ts';
 import {
   FirstRunSetup,
+  type Identify,
   type OidcOptions,
   registerWeb,
   resolveOidcOptions,
   type SessionOptions,
   type SignInLimits,
 } from './web/index.ts';
+import { Webhooks } from './webhooks/registry.ts';
+import { type WebhookSettings, WebhookWorker } from './webhooks/worker.ts';
 import {
   DEFAULT_LOCK_IDLE_RELEASE_MS,
   DEFAULT_LOCK_TTL_MS,
@@ -68,6 +72,16 @@ export interface QuireOptions {
   /** Sign in whoever a single-sign-on proxy names in this header (e.g. X-Remote-User). Only behind such a proxy. */
   trustedUserHeader?: string;
   /**
+   * For an app that embeds Quire and signs its people in itself: who sent a request, from the app's own cookie or
+   * header. Asked before Quire's own sign-in; see `Identify`.
+   */
+  identify?: Identify;
+  /**
+   * Who may do what with a document, for the WOPI endpoint and the web app alike: bring your own rules (see
+   * `AccessRules`). Default: Quire's own (owners, admins, shares to people and groups, links).
+   */
+  access?: AccessRules;
+  /**
    * How many failed sign-ins the sign-in form allows per user name and per client address, and over how long; the
    * defaults are 10 per name and 50 per address per 15 minutes (a limit of 0 turns it off). Counted per process.
    */
@@ -78,6 +92,11 @@ export interface QuireOptions {
    */
   oidc?: OidcOptions;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Origins (https://app.example.com) whose pages may frame the host-page URLs minted with a service API key
+   * (`/embed/…`); by default only Quire's own pages may, as for every host page.
+   */
+  frameAncestors?: string[];
   /** Serve Prometheus metrics at /metrics (WOPI requests by operation and status, durations, process). */
   metrics?: boolean;
   /**
@@ -95,6 +114,11 @@ export interface QuireOptions {
    * saves, exit saves, uploads, restores and the head always are); 0 keeps them all. Default 30 days.
    */
   autosaveRetentionMs?: number;
+  /**
+   * Webhook deliveries: how long one attempt may take (default 10 s) and how long a delivery is retried before it is
+   * marked failed (default 24 hours). Delivered and failed deliveries are kept as long as events are.
+   */
+  webhooks?: WebhookSettings;
 }
 
 /** How often temp files abandoned by crashed saves (of this or another process) are looked for while serving. */
@@ -158,6 +182,18 @@ function blobReadiness(blobs: FsBlobStore, space: FreeSpace): Record<string, Rea
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
+/** The path Quire's routes live under: the public URL's, without its trailing slash ('' at the root). */
+function basePathOf(publicUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new Error(`the public URL ${JSON.stringify(publicUrl)} is not a URL`);
+  }
+  if (url.search || url.hash) throw new Error('the public URL may not have a query or a fragment');
+  return url.pathname.replace(/\/+$/, '');
+}
+
 /** A Quire instance: the WOPI host over some storage, with its HTTP app. Embed it, or `listen()`. */
 export class Quire {
   readonly app: FastifyInstance;
@@ -171,8 +207,14 @@ export class Quire {
   readonly accounts: Accounts | undefined;
   /** Shares, links, groups and disabling people, with their audit events (the web API and the CLI use it). */
   readonly sharing: Sharing;
+  /** Service API keys (the web API and the CLI make and revoke them); absent when the storage keeps none. */
+  readonly apiKeys: ApiKeys | undefined;
   /** The first-run setup link's secret, when Quire started with no users (per process, in memory only). */
   private readonly setup: FirstRunSetup | undefined;
+  /** Webhooks and their delivery log (the API and the CLI use it); absent when the storage keeps no webhooks. */
+  readonly webhooks: Webhooks | undefined;
+  /** Sends the outbox's deliveries while serving. */
+  private readonly webhookWorker: WebhookWorker | undefined;
 
   private constructor(
     parts: {
@@ -183,6 +225,8 @@ export class Quire {
       setup?: FirstRunSetup | undefined;
       signInLimits?: SignInLimits | undefined;
       oidc?: OidcOptions | undefined;
+      webhooks?: WebhookSettings | undefined;
+      frameAncestors?: string[] | undefined;
     },
     private readonly urls: PublicUrls,
     private readonly explicitPublicUrl: boolean,
@@ -191,6 +235,7 @@ export class Quire {
       logger?: FastifyServerOptions['logger'];
       metrics?: boolean;
       readiness?: Record<string, ReadinessCheck>;
+      basePath?: string;
     },
     /** How long events, rescued saves and every autosave are kept (ms; 0: forever). */
     private readonly retention: { events: number; rescued: number; autosaves: number },
@@ -201,16 +246,22 @@ export class Quire {
     this.editor = parts.editor;
     this.accounts = parts.accounts;
     this.sharing = new Sharing(parts.host.storage, parts.host.clock);
+    this.apiKeys = parts.host.storage.apiKeys && new ApiKeys(parts.host.storage.apiKeys, parts.host.clock);
     this.setup = parts.setup;
     this.app = buildHttpApp(parts.host, parts.editor, httpOptions);
+    const hooks = parts.host.storage.webhooks;
+    this.webhooks = hooks && new Webhooks(hooks, parts.host.clock);
+    this.webhookWorker = hooks && new WebhookWorker(hooks, parts.host.clock, this.app.log, parts.webhooks);
     // Without sign-in (an embedding app signs people in) only the WOPI endpoints are served.
     if (parts.sessions) {
       registerWeb(this.app, {
+        basePath: httpOptions.basePath ?? '',
         host: parts.host,
         editor: parts.editor,
         sessions: parts.sessions,
         setup: parts.setup,
         signInLimits: parts.signInLimits,
+        frameAncestors: parts.frameAncestors,
         ...(parts.oidc && {
           oidc: { options: parts.oidc, redirectUri: () => `${this.urls.publicUrl}/login/oidc/callback` },
         }),
@@ -239,12 +290,14 @@ export class Quire {
       brandName: options.brandName ?? 'Quire',
     };
     const urls = new PublicUrls(trimSlash(options.publicUrl ?? 'http://127.0.0.1:8080'));
+    // every route is served under the public URL's path, so Quire can live at a prefix of another app's site
+    const basePath = basePathOf(urls.publicUrl);
     const editor = new Editor(options.editor ?? {}, clock);
     const host: WopiHost = {
       storage,
       clock,
       tokens: new TokenService(secret, clock),
-      access: new AccessPolicy(storage, clock),
+      access: options.access ?? new AccessPolicy(storage, clock),
       config,
       urls,
       flavour: () => editor.flavour(),
@@ -258,18 +311,30 @@ export class Quire {
       secureCookies: urls.publicUrl.startsWith('https:'),
       signIns: storage.access,
       ...(options.trustedUserHeader && { trustedUserHeader: options.trustedUserHeader }),
+      ...(options.identify && { identify: options.identify }),
     };
     // first run: nobody can sign in yet, so a one-time link (printed by `serve`) creates the first admin
     const setup = accounts && (await accounts.list()).length === 0 ? new FirstRunSetup(accounts) : undefined;
     const fsBlobs = storage.blobs instanceof FsBlobStore ? storage.blobs : undefined;
     const quire = new Quire(
-      { host, editor, sessions, accounts, setup, signInLimits: options.signInLimits, oidc: options.oidc },
+      {
+        host,
+        editor,
+        sessions,
+        accounts,
+        setup,
+        signInLimits: options.signInLimits,
+        oidc: options.oidc,
+        webhooks: options.webhooks,
+        frameAncestors: options.frameAncestors,
+      },
       urls,
       options.publicUrl !== undefined,
       options.dataDir,
       {
         logger: options.logger,
         metrics: options.metrics === true,
+        basePath,
         ...(fsBlobs && { readiness: blobReadiness(fsBlobs, fsBlobs.keepFree(options.minFreeBytes)) }),
       },
       {
@@ -306,13 +371,7 @@ export class Quire {
   /** Starts serving; returns the public URL. Records it in the data dir so `quire add` can print WOPISrc. */
   async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
     await this.app.listen({ port, host: hostname });
-    // abandoned temp files were removed when the store opened; from now on, every 10 minutes (after retention)
-    this.tempGc ??= setInterval(() => void this.maintain(), TEMP_GC_INTERVAL_MS).unref();
-    void this.applyRetention();
-    const idleMs = this.host.config.lockIdleReleaseMs;
-    if (idleMs > 0)
-      this.idleLocks ??= setInterval(() => void this.releaseIdleLocks(), Math.min(60_000, idleMs / 4)).unref();
-    this.editor.start();
+    this.start();
     const address = this.app.server.address();
     if (!this.explicitPublicUrl && address && typeof address === 'object') {
       const shown = hostname.includes(':') ? `[${hostname}]` : hostname;
@@ -323,6 +382,31 @@ export class Quire {
       `${JSON.stringify({ publicUrl: this.publicUrl })}\n`,
     ).catch(() => {});
     return this.publicUrl;
+  }
+
+  /**
+   * Starts what runs in the background while Quire serves: retention and garbage collection every 10 minutes, the
+   * release of silent editors' locks, the editor's discovery. Once; `listen` calls it, and so does `createQuire`
+   * for a Quire mounted in another server.
+   */
+  start(): void {
+    if (this.tempGc) return;
+    // abandoned temp files were removed when the store opened; from now on, every 10 minutes (after retention)
+    this.tempGc = setInterval(() => void this.maintain(), TEMP_GC_INTERVAL_MS).unref();
+    void this.applyRetention();
+    const idleMs = this.host.config.lockIdleReleaseMs;
+    if (idleMs > 0)
+      this.idleLocks ??= setInterval(() => void this.releaseIdleLocks(), Math.min(60_000, idleMs / 4)).unref();
+    this.editor.start();
+    void this.startWebhooks();
+  }
+
+  /** Brings subscriptions up to this Quire's event types, then sends the outbox's deliveries until close. */
+  private async startWebhooks(): Promise<void> {
+    const { webhooks, webhookWorker } = this;
+    if (!webhooks || !webhookWorker) return;
+    await this.attempt('webhook subscription update', () => webhooks.reconcile(), 0);
+    webhookWorker.start();
   }
 
   async addFile(input: { source: Readable; name: string; ownerId: string }): Promise<FileRecord> {
@@ -387,6 +471,12 @@ export class Quire {
             [],
           )
         : [];
+    const hooks = this.host.storage.webhooks;
+    const deliveries =
+      eventMs > 0 && hooks
+        ? await this.attempt('webhook delivery retention', () => hooks.pruneDeliveries(now - eventMs), 0)
+        : 0;
+    if (deliveries) this.app.log.info({ deliveries }, 'retention: forgot old webhook deliveries');
     const autosaves = { versions: thinned.reduce((n, t) => n + t.versions.length, 0), files: thinned.length };
     if (events || rescued || autosaves.versions) {
       this.app.log.info(
@@ -464,6 +554,8 @@ export class Quire {
     } finally {
       clearTimeout(grace);
     }
+    // attempts in flight are cut short and left due, for the next start; then nothing more is sent
+    await this.webhookWorker?.stop();
     // a maintenance pass under way finishes before its storage goes (it never throws)
     await this.maintenance;
     await this.host.storage.close();

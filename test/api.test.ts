@@ -435,6 +435,8 @@ for (const kind of storageKinds) {
           via: 'owner',
           secureView: false,
           urls: urlsOf(alpha.id),
+          // what it is shared with, for those who manage it (here: an admin)
+          sharing: { shares: [], links: 0 },
         },
         {
           id: betaId,
@@ -450,6 +452,7 @@ for (const kind of storageKinds) {
           via: 'admin',
           secureView: false,
           urls: urlsOf(betaId),
+          sharing: { shares: [], links: 0 },
         },
         {
           id: gammaId,
@@ -465,6 +468,7 @@ for (const kind of storageKinds) {
           via: 'admin',
           secureView: false,
           urls: urlsOf(gammaId),
+          sharing: { shares: [], links: 0 },
         },
       ]);
       const carol = await signIn(host, 'carol');

@@ -22,15 +22,33 @@ const MAY_USE: Record<string, readonly string[]> = {
   discovery: ['core', 'auth'],
   wopi: ['core', 'storage', 'documents', 'auth', 'discovery', 'access'],
   http: ['core', 'wopi', 'discovery', 'auth'],
-  web: ['core', 'storage', 'documents', 'users', 'auth', 'discovery', 'wopi', 'access'],
-  root: ['core', 'storage', 'documents', 'users', 'auth', 'discovery', 'wopi', 'http', 'web', 'access'],
-  cli: ['root', 'core', 'auth', 'discovery', 'access'],
+  // webhooks: the outbox's deliveries, signed and sent (payload mapping, signing, the worker)
+  webhooks: ['core', 'storage', 'documents'],
+  web: ['core', 'storage', 'documents', 'users', 'auth', 'discovery', 'wopi', 'access', 'webhooks'],
+  root: ['core', 'storage', 'documents', 'users', 'auth', 'discovery', 'wopi', 'http', 'web', 'access', 'webhooks'],
+  cli: ['root', 'core', 'auth', 'discovery', 'access', 'webhooks', 'check'],
+  // quire check: a WOPI client over plain HTTP; of wopi/ only the header names and the UTF-7 codec (checked below)
+  check: ['core', 'wopi'],
+  // the conformance kit (quire/testing): the storage contract suites, over the interfaces alone
+  testing: ['core', 'storage'],
 };
 
 /** Packages only the outer rooms may import: the protocol and the rooms under it know no framework or driver. */
 const FRAMEWORKS = [/^fastify$/, /^@fastify\//, /^prom-client$/];
 const DRIVERS = [/^pg$/, /^better-sqlite3$/];
-const FRAMEWORK_FREE = ['core', 'storage', 'auth', 'documents', 'users', 'access', 'discovery', 'wopi'];
+const FRAMEWORK_FREE = [
+  'core',
+  'storage',
+  'auth',
+  'documents',
+  'users',
+  'access',
+  'discovery',
+  'wopi',
+  'testing',
+  'webhooks',
+  'check',
+];
 /** Within storage, only the backends' own folders talk to their drivers. */
 const DRIVER_FOLDERS = ['storage/sqlite/', 'storage/postgres/'];
 
@@ -93,9 +111,23 @@ describe('the layout of src/', async () => {
     assert.deepEqual(wrong, []);
   });
 
+  it('quire check takes from wopi/ only the header names and the UTF-7 name codec, so it checks any host', () => {
+    const allowed = new Set(['wopi/headers.ts', 'wopi/name-header.ts']);
+    const wrong = imports
+      .filter(({ room }) => room === 'check')
+      .flatMap(({ file, specs }) =>
+        specs
+          .filter((s) => s.startsWith('.'))
+          .map((s) => relative(SRC, resolve(dirname(file), s)))
+          .filter((target) => roomOf(join(SRC, target)) === 'wopi' && !allowed.has(target))
+          .map((target) => `${relative(SRC, file)}: ${target}`),
+      );
+    assert.deepEqual(wrong, []);
+  });
+
   it('the protocol reaches storage only through its interfaces', () => {
     const wrong = imports
-      .filter(({ room }) => ['wopi', 'web', 'documents', 'access'].includes(room))
+      .filter(({ room }) => ['wopi', 'web', 'documents', 'access', 'testing', 'webhooks'].includes(room))
       .flatMap(({ file, specs }) =>
         specs
           .filter((s) => /storage\/(sql|sqlite|postgres)\/|fs-blobs/.test(s))

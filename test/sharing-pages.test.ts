@@ -196,6 +196,181 @@ describe('sharing and People & groups pages, in a real browser', { skip: chromiu
     await ann.keyboard.press('Escape');
   });
 
+  it("changes a share's secure view and a link's expiry, password and secure view in place, saying what changed", async () => {
+    const ann = await signedIn('ann');
+    await ann.waitForSelector('body[data-ready="true"]');
+    await ann.getByRole('button', { name: 'Share Quarterly report.docx' }).click();
+    const dialog = ann.getByRole('dialog', { name: 'Share Quarterly report.docx' });
+    await ann.waitForSelector('#share-dialog[data-ready="true"]');
+    const storage = host.quire.host.storage;
+    const bobShare = async () =>
+      (await storage.access?.sharesOf(reportId))?.find((s) => s.principal.id === ids.bob)?.secureView;
+
+    // a share's secure view: on, with a watermark of Ann's choosing
+    const toggle = dialog.getByRole('button', { name: 'Secure view for Bob Viewer', exact: true });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await toggle.click();
+    const panel = dialog.getByRole('form', { name: 'Secure view for Bob Viewer' });
+    await panel.waitFor();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    // the focus is in the panel, on its checkbox: the keyboard goes on from there
+    assert.equal(await ann.evaluate('document.activeElement.type'), 'checkbox');
+    await ann.keyboard.press('Space');
+    await panel.getByLabel('Watermark').fill('Confidential · {name}');
+    await ann.screenshot({ path: join(SCREENSHOTS, 'share-dialog-share-settings.png') });
+    await panel.getByRole('button', { name: 'Save secure view for Bob Viewer' }).click();
+    await dialog
+      .getByRole('status')
+      .filter({ hasText: 'Bob Viewer: secure view on, with the watermark “Confidential · {name}”.' })
+      .waitFor();
+    assert.deepEqual(await bobShare(), { watermark: 'Confidential · {name}' });
+    assert.equal(await dialog.locator(`li[data-principal="user:${ids.bob}"] .badge.secure`).count(), 1);
+    assert.equal(await dialog.getByLabel('Role of Bob Viewer').inputValue(), 'viewer', 'the role is kept');
+    await ann.locator('[aria-label="Secure view for Bob Viewer"]:focus').waitFor();
+
+    // Escape closes the panel, not the dialog; nothing is saved
+    await toggle.click();
+    await panel.getByLabel('Watermark').fill('Not saved');
+    await ann.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
+    assert.ok(await dialog.isVisible(), 'the dialog stays open');
+    assert.deepEqual(await bobShare(), { watermark: 'Confidential · {name}' });
+
+    // and off again
+    await toggle.click();
+    await panel.getByLabel('Secure view', { exact: true }).uncheck();
+    await panel.getByRole('button', { name: 'Save secure view for Bob Viewer' }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Bob Viewer: secure view off' }).waitFor();
+    assert.equal(await bobShare(), null);
+
+    // the link: a password it has, no expiry; give it an expiry, remove its password, turn on secure view
+    const [link] = (await storage.access?.linksOf(reportId)) ?? [];
+    assert.ok(link?.passwordHash);
+    const edit = dialog.getByRole('button', { name: 'Edit link 1' });
+    await edit.click();
+    const settings = dialog.getByRole('form', { name: 'Settings of link 1' });
+    await settings.waitFor();
+    const inTenDays = new Date(Date.now() + 10 * 86_400_000);
+    const day = `${inTenDays.getFullYear()}-${String(inTenDays.getMonth() + 1).padStart(2, '0')}-${String(inTenDays.getDate()).padStart(2, '0')}`;
+    await settings.getByLabel('Expires').fill(day);
+    await settings.getByLabel('Password', { exact: true }).selectOption('remove');
+    await settings.getByLabel('Secure view', { exact: true }).check();
+    await ann.screenshot({ path: join(SCREENSHOTS, 'share-dialog-link-settings.png') });
+    await settings.getByRole('button', { name: 'Save settings of link 1' }).click();
+    await dialog
+      .getByRole('status')
+      .filter({
+        hasText: /^Link 1: it expires at the end of .+; no password: anyone with the address opens it; secure view on/,
+      })
+      .waitFor();
+    let saved = await storage.access?.getLink(link.id);
+    assert.equal(saved?.passwordHash, null);
+    assert.deepEqual(saved?.secureView, { watermark: '{name} · {date}' });
+    assert.equal(new Date(saved?.expiresAt ?? 0).getDate(), inTenDays.getDate());
+    await ann.locator('[aria-label="Edit link 1"]:focus').waitFor();
+    const item = dialog.locator(`li[data-link="${link.id}"]`);
+    assert.match((await item.locator('.link-title').textContent()) ?? '', /Active.*Until.*Secure view/);
+
+    // a password too short: the alert says why, the panel keeps what was typed
+    await edit.click();
+    await settings.getByLabel('Password', { exact: true }).selectOption('change');
+    await settings.getByLabel('New password').fill('abc');
+    await settings.getByRole('button', { name: 'Save settings of link 1' }).click();
+    await dialog.getByRole('alert').filter({ hasText: "A link's password needs at least 4 characters." }).waitFor();
+    assert.ok(await settings.isVisible(), 'the panel stays open');
+    await settings.getByLabel('New password').fill('new secret');
+    await settings.getByLabel('Expires').fill('');
+    await settings.getByRole('button', { name: 'Save settings of link 1' }).click();
+    await dialog
+      .getByRole('status')
+      .filter({ hasText: 'Link 1: it never expires; it asks for a password (send it separately).' })
+      .waitFor();
+    saved = await storage.access?.getLink(link.id);
+    assert.equal(saved?.expiresAt, null);
+    assert.ok(saved?.passwordHash);
+    assert.equal(await host.quire.sharing.linkPasswordMatches(saved as NonNullable<typeof saved>, 'new secret'), true);
+
+    // nothing changed: said so
+    await edit.click();
+    await settings.getByRole('button', { name: 'Save settings of link 1' }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Nothing to change.' }).waitFor();
+
+    // a link past its expiry is shown as expired, saying how to revive it
+    await storage.access?.updateLink(link.id, { expiresAt: Date.now() - 60_000 }, Date.now());
+    await ann.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await ann.getByRole('button', { name: 'Share Quarterly report.docx' }).click();
+    await ann.waitForSelector('#share-dialog[data-ready="true"]');
+    assert.equal(await item.getAttribute('data-state'), 'expired');
+    assert.match((await item.locator('.badge.state').textContent()) ?? '', /Expired/);
+    assert.match((await item.textContent()) ?? '', /it no longer opens\. Edit it to give it a new expiry date/);
+    await item.scrollIntoViewIfNeeded();
+    await ann.screenshot({ path: join(SCREENSHOTS, 'share-dialog-links.png') });
+
+    // on a phone, with a panel open, nothing is wider than the screen
+    await ann.setViewportSize({ width: 390, height: 844 });
+    await edit.click();
+    await settings.waitFor();
+    await settings.scrollIntoViewIfNeeded();
+    assert.ok((await overflowOf(ann)) <= 0, 'nothing wider than a phone');
+    const dialogOverflow = await ann.evaluate<number>(
+      "(() => { const d = document.getElementById('share-dialog'); return d.scrollWidth - d.clientWidth; })()",
+    );
+    assert.ok(dialogOverflow <= 0, `the dialog is ${dialogOverflow}px wider than itself`);
+    await ann.screenshot({ path: join(SCREENSHOTS, 'share-dialog-links-phone.png') });
+    // revive it: a new expiry
+    await settings.getByLabel('Expires').fill(day);
+    await settings.getByRole('button', { name: 'Save settings of link 1' }).click();
+    await dialog
+      .getByRole('status')
+      .filter({ hasText: /^Link 1: it expires at the end of/ })
+      .waitFor();
+    assert.equal(await item.getAttribute('data-state'), 'active');
+    await ann.setViewportSize({ width: 1200, height: 900 });
+    await ann.keyboard.press('Escape');
+  });
+
+  it('marks what is shared in My documents, with who on hover and for screen readers; the marker opens the dialog', async () => {
+    const ann = await signedIn('ann');
+    await ann.waitForSelector('body[data-ready="true"]');
+    const report = row(ann, 'Quarterly report.docx');
+    const marker = report.locator('button.shared-marker');
+    assert.equal((await marker.textContent())?.trim(), '⇆ Shared · 2');
+    assert.equal(
+      await marker.getAttribute('aria-label'),
+      'Shared with Bob Viewer and anyone with a link. Manage sharing of Quarterly report.docx',
+    );
+    assert.match((await marker.getAttribute('title')) ?? '', /Bob Viewer \(viewer\)\nAnyone with a link/);
+    assert.equal(await row(ann, 'Ann’s notes.docx').locator('.shared-marker').count(), 0, 'not shared: no marker');
+    await ann.screenshot({ path: join(SCREENSHOTS, 'my-documents-shared.png'), fullPage: true });
+    await ann.setViewportSize({ width: 390, height: 844 });
+    assert.ok((await overflowOf(ann)) <= 0, 'nothing wider than a phone');
+    await ann.screenshot({ path: join(SCREENSHOTS, 'my-documents-shared-phone.png'), fullPage: true });
+    await ann.setViewportSize({ width: 1200, height: 900 });
+
+    // from the keyboard: the marker opens the share dialog, and Escape brings the focus back to the row
+    await marker.focus();
+    await ann.keyboard.press('Enter');
+    const dialog = ann.getByRole('dialog', { name: 'Share Quarterly report.docx' });
+    await dialog.waitFor();
+    await ann.waitForSelector('#share-dialog[data-ready="true"]');
+    // sharing with one more person shows in the marker once the dialog is closed
+    await dialog.getByLabel('Person or group').selectOption(`user:${ids.cara}`);
+    await dialog.getByLabel('Role', { exact: true }).selectOption('commenter');
+    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await dialog
+      .getByRole('status')
+      .filter({ hasText: /Shared with Cara/ })
+      .waitFor();
+    await ann.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await report.locator('button.shared-marker', { hasText: 'Shared · 3' }).waitFor();
+    await ann.locator('#files button.shared-marker:focus').waitFor();
+    // (Cara's share goes again: the next tests expect Bob alone)
+    const gone = await ann.request.delete(`${host.url}/api/files/${reportId}/shares/user/${ids.cara}`);
+    assert.equal(gone.status(), 204);
+  });
+
   it('shows Bob the document under "Shared with me" as a viewer, without delete, and its access read-only', async () => {
     const bob = await signedIn('bob');
     await bob.waitForSelector('body[data-ready="true"]');
@@ -248,7 +423,17 @@ describe('sharing and People & groups pages, in a real browser', { skip: chromiu
     await bob.keyboard.press('Escape');
   });
 
-  it("removes Bob's share through the dialog, and his list no longer has the document", async () => {
+  it("removes Bob's share through the dialog: his open list drops it and his open history page says so, live", async () => {
+    // Bob has the document open in two pages: "Shared with me", and its history
+    const bobList = await signedIn('bob');
+    await bobList.goto(`${host.url}/?view=shared`);
+    await row(bobList, 'Quarterly report.docx').waitFor();
+    await bobList.waitForSelector('body[data-live="live"]');
+    const bobHistory = await signedIn('bob');
+    await bobHistory.goto(`${host.url}/files/${reportId}`);
+    await bobHistory.waitForSelector('body[data-ready="true"]');
+    await bobHistory.waitForSelector('body[data-live="live"]');
+
     const ann = await signedIn('ann');
     await ann.waitForSelector('body[data-ready="true"]');
     await ann.getByRole('button', { name: 'Share Quarterly report.docx' }).click();
@@ -258,6 +443,19 @@ describe('sharing and People & groups pages, in a real browser', { skip: chromiu
     await dialog.getByRole('status').filter({ hasText: 'Bob Viewer no longer has access.' }).waitFor();
     assert.equal(await dialog.locator(`li[data-principal="user:${ids.bob}"]`).count(), 0);
     await ann.keyboard.press('Escape');
+
+    // without a reload: the row goes, the empty state comes; the history page says he no longer has access
+    await bobList.getByRole('heading', { name: 'Nothing shared with you yet' }).waitFor({ timeout: 10_000 });
+    assert.equal(await row(bobList, 'Quarterly report.docx').count(), 0);
+    const lost = bobHistory.getByRole('alert').filter({ hasText: 'You no longer have access to this document' });
+    await lost.waitFor({ timeout: 10_000 });
+    assert.equal(await bobHistory.locator('#versions').isVisible(), false, 'the versions are gone');
+    assert.equal(await bobHistory.getByRole('link', { name: 'Open', exact: true }).isVisible(), false);
+    assert.equal(await bobHistory.getByRole('link', { name: 'Back to Shared with me' }).count(), 1);
+    await bobHistory.screenshot({ path: join(SCREENSHOTS, 'history-access-lost.png'), fullPage: true });
+    await bobHistory.setViewportSize({ width: 390, height: 844 });
+    assert.ok((await overflowOf(bobHistory)) <= 0, 'nothing wider than a phone');
+    await bobHistory.screenshot({ path: join(SCREENSHOTS, 'history-access-lost-phone.png'), fullPage: true });
 
     const bob = await signedIn('bob');
     await bob.goto(`${host.url}/?view=shared`);
@@ -302,5 +500,29 @@ describe('sharing and People & groups pages, in a real browser', { skip: chromiu
     assert.equal(await report.getByRole('button', { name: 'Rename Quarterly report.docx' }).count(), 1);
     assert.equal(await report.getByRole('button', { name: /^Delete/ }).count(), 0);
     assert.equal(await report.getByRole('button', { name: 'Share Quarterly report.docx' }).count(), 0);
+    await cara.waitForSelector('body[data-live="live"]');
+
+    // the group's share removed: Cara's open list drops the document, live
+    const writers = (await host.quire.host.storage.access?.findGroup('writers'))?.id as string;
+    const removed = await ann.request.delete(`${host.url}/api/files/${reportId}/shares/group/${writers}`);
+    assert.equal(removed.status(), 204);
+    await cara.getByRole('heading', { name: 'Nothing shared with you yet' }).waitFor({ timeout: 10_000 });
+
+    // shared with her again, then taken out of the group by an admin: the same, with the list open
+    const again = await ann.request.put(`${host.url}/api/files/${reportId}/shares`, {
+      data: { group: writers, role: 'editor' },
+    });
+    assert.equal(again.status(), 200);
+    await report.waitFor({ timeout: 10_000 });
+    const out = await admin.request.delete(`${host.url}/api/admin/groups/${writers}/members/${ids.cara}`);
+    assert.equal(out.status(), 204);
+    await cara.getByRole('heading', { name: 'Nothing shared with you yet' }).waitFor({ timeout: 10_000 });
+
+    // disabled by an admin: her open page goes to the sign-in page
+    const disabled = await admin.request.patch(`${host.url}/api/admin/users/${ids.cara}`, {
+      data: { disabled: true },
+    });
+    assert.equal(disabled.status(), 200);
+    await cara.waitForURL(/\/login/, { timeout: 15_000 });
   });
 });

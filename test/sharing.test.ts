@@ -15,6 +15,66 @@ async function hostPageToken(host: TestHost, cookie: string, fileId: string, act
   return { status: res.status, token: html.match(/name="access_token" value="([^"]+)"/)?.[1] };
 }
 
+interface Frame {
+  type: string;
+  fileId?: string;
+  details?: Record<string, unknown>;
+}
+
+interface Follow {
+  frames: Frame[];
+  waitFor(what: string, found: (frame: Frame) => boolean, ms?: number): Promise<void>;
+  /** Resolves when the server ends the stream. */
+  whenEnded(ms?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Follows /api/events/stream as `cookie`'s user, as a page does, keeping every event it carries. */
+async function follow(host: TestHost, cookie: string): Promise<Follow> {
+  const abort = new AbortController();
+  const res = await fetch(`${host.url}/api/events/stream`, {
+    headers: { Cookie: cookie, Accept: 'text/event-stream' },
+    signal: abort.signal,
+  });
+  assert.equal(res.status, 200);
+  const frames: Frame[] = [];
+  let ended = false;
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+          const data = /^data: (.*)$/m.exec(buffered.slice(0, end))?.[1];
+          buffered = buffered.slice(end + 2);
+          if (data) frames.push(JSON.parse(data) as Frame);
+        }
+      }
+      ended = true;
+    } catch {
+      // aborted by close()
+    }
+  })();
+  const until = async (done: () => boolean, what: string, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      if (Date.now() > deadline)
+        assert.fail(`${what} within ${ms} ms; heard ${JSON.stringify(frames.map((f) => f.type))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return {
+    frames,
+    waitFor: (what, found, ms = 10_000) => until(() => frames.some(found), `did not hear ${what}`, ms),
+    whenEnded: (ms = 10_000) => until(() => ended, 'the stream did not end', ms),
+    close: async () => {
+      abort.abort();
+      await reading;
+    },
+  };
+}
+
 interface FileView {
   id: string;
   name: string;
@@ -302,6 +362,286 @@ for (const kind of storageKinds) {
       await login.arrayBuffer();
       await as('root')(`/api/admin/users/${people.carol?.user.id}`, { method: 'PATCH', body: '{"disabled":false}' });
       people.carol = await signIn(host, 'carol');
+    });
+
+    it('a share’s secure view is turned on, its watermark changed and turned off in place, keeping its role', async () => {
+      const id = await annFile('Board minutes.docx');
+      assert.equal((await share(id, { user: 'bob', role: 'commenter' })).status, 200);
+      const shareOfBob = async () =>
+        (
+          (await as('ann')(`/api/files/${id}/access`)).json as {
+            shares: Array<{ principal: { id: string }; role: string; secureView: { watermark: string } | null }>;
+          }
+        ).shares.find((s) => s.principal.id === people.bob?.user.id);
+      const on = await share(id, { user: 'bob', role: 'commenter', secureView: { watermark: 'Board · {name}' } });
+      assert.equal(on.status, 200, on.text);
+      assert.deepEqual(await shareOfBob().then((s) => [s?.role, s?.secureView]), [
+        'commenter',
+        { watermark: 'Board · {name}' },
+      ]);
+      assert.equal(((await as('bob')(`/api/files/${id}`)).json as FileView).secureView, true);
+      assert.equal((await as('bob')(`/api/files/${id}/content`)).status, 403, 'no download under secure view');
+      const edited = await share(id, { user: 'bob', role: 'commenter', secureView: { watermark: '{name} {date}' } });
+      assert.equal(edited.status, 200, edited.text);
+      assert.deepEqual((await shareOfBob())?.secureView, { watermark: '{name} {date}' });
+      // bad input changes nothing
+      const bad = await share(id, { user: 'bob', role: 'commenter', secureView: { watermark: 'a\u0007b' } });
+      assert.equal(bad.status, 400, bad.text);
+      assert.deepEqual((await shareOfBob())?.secureView, { watermark: '{name} {date}' });
+      const off = await share(id, { user: 'bob', role: 'commenter', secureView: false });
+      assert.equal(off.status, 200, off.text);
+      assert.deepEqual(await shareOfBob().then((s) => [s?.role, s?.secureView]), ['commenter', null]);
+      assert.equal((await as('bob')(`/api/files/${id}/content`)).status, 200, 'downloads again');
+      const changes = ((await as('ann')(`/api/files/${id}/events?limit=20`)).json as Array<{ type: string }>).filter(
+        (e) => e.type.startsWith('share.'),
+      );
+      assert.deepEqual(
+        changes.map((e) => e.type),
+        ['share.changed', 'share.changed', 'share.changed', 'share.added'],
+      );
+    });
+
+    it('a link is edited in place: expiry, password, secure view, role; bad input changes nothing; expiry shows', async () => {
+      const id = await annFile('Handbook.docx');
+      const made = await as('ann')(`/api/files/${id}/links`, { method: 'POST', body: '{"role":"viewer"}' });
+      assert.equal(made.status, 201, made.text);
+      const linkId = (made.json as { id: string }).id;
+      type LinkView = {
+        role: string;
+        hasPassword: boolean;
+        expiresAt: string | null;
+        expired: boolean;
+        disabled: boolean;
+        secureView: { watermark: string } | null;
+      };
+      const patch = async (body: unknown) => {
+        const res = await as('ann')(`/api/files/${id}/links/${linkId}`, {
+          method: 'PATCH',
+          body: JSON.stringify(body),
+        });
+        return { ...res, link: res.json as LinkView };
+      };
+      const listed = async () =>
+        ((await as('ann')(`/api/files/${id}/access`)).json as { links: Array<LinkView & { id: string }> }).links.find(
+          (l) => l.id === linkId,
+        );
+      assert.deepEqual((made.json as LinkView).expired, false);
+      const stored = () => host.quire.host.storage.access?.getLink(linkId);
+      const day = 86_400_000;
+
+      // expiry: set, changed, removed
+      const until = host.clock.now() + 2 * day;
+      let res = await patch({ expiresAt: new Date(until).toISOString() });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.link.expiresAt, new Date(until).toISOString());
+      res = await patch({ expiresAt: until + day });
+      assert.equal(res.link.expiresAt, new Date(until + day).toISOString());
+      res = await patch({ expiresAt: null });
+      assert.equal(res.link.expiresAt, null);
+      // password: set, changed (the old one no longer opens it), removed
+      res = await patch({ password: 'first pass' });
+      assert.equal(res.link.hasPassword, true);
+      const sharing = host.quire.sharing;
+      const link = async () => (await stored()) as NonNullable<Awaited<ReturnType<typeof stored>>>;
+      assert.equal(await sharing.linkPasswordMatches(await link(), 'first pass'), true);
+      res = await patch({ password: 'second pass' });
+      assert.equal(await sharing.linkPasswordMatches(await link(), 'first pass'), false);
+      assert.equal(await sharing.linkPasswordMatches(await link(), 'second pass'), true);
+      res = await patch({ password: null });
+      assert.equal(res.link.hasPassword, false);
+      // secure view and its watermark, then off; the role
+      res = await patch({ secureView: { watermark: 'Guest {name}' } });
+      assert.deepEqual(res.link.secureView, { watermark: 'Guest {name}' });
+      res = await patch({ secureView: false, role: 'commenter' });
+      assert.deepEqual([res.link.secureView, res.link.role], [null, 'commenter']);
+
+      // refused, with a reason, changing nothing
+      const before = await listed();
+      for (const [body, reason] of [
+        [{}, /say what to change/],
+        [{ expiresAt: host.clock.now() - 1000 }, /future/],
+        [{ expiresAt: 'next tuesday' }, /time/],
+        [{ password: 'abc' }, /4 to 1024/],
+        [{ role: 'owner' }, /role/],
+        [{ disabled: 'yes' }, /true or false/],
+        [{ secureView: { watermark: 7 } }, /watermark/],
+      ] as const) {
+        const refused = await patch(body);
+        assert.equal(refused.status, 400, `${JSON.stringify(body)}: ${refused.text}`);
+        assert.match((refused.json as { error: string }).error, reason);
+      }
+      assert.deepEqual(await listed(), before, 'nothing changed by the refusals');
+      assert.equal(
+        (await as('bob')(`/api/files/${id}/links/${linkId}`, { method: 'PATCH', body: '{"role":"editor"}' })).status,
+        404,
+      );
+      assert.equal(
+        (await as('ann')(`/api/files/${id}/links/nope`, { method: 'PATCH', body: '{"role":"editor"}' })).status,
+        404,
+      );
+
+      // an expired link is shown as expired (not as disabled); a new expiry revives it
+      res = await patch({ expiresAt: host.clock.now() + 60_000 });
+      host.clock.advance(60_001);
+      assert.deepEqual(await listed().then((l) => [l?.expired, l?.disabled]), [true, false]);
+      res = await patch({ expiresAt: host.clock.now() + day });
+      assert.equal(res.link.expired, false);
+      // disabled, then enabled
+      res = await patch({ disabled: true });
+      assert.deepEqual([res.link.disabled, res.link.expired], [true, false]);
+      res = await patch({ disabled: false });
+      assert.equal(res.link.disabled, false);
+    });
+
+    it('the document list gives each document its owner manages a sharing summary, from a fixed number of reads', async () => {
+      const shared = await annFile('Summary shared.docx');
+      const linked = await annFile('Summary linked.docx');
+      const alone = await annFile('Summary alone.docx');
+      assert.equal((await share(shared, { user: 'bob', role: 'viewer' })).status, 200);
+      assert.equal((await share(shared, { group: 'team', role: 'editor' })).status, 200);
+      const link = async (body: Record<string, unknown>) =>
+        (await as('ann')(`/api/files/${linked}/links`, { method: 'POST', body: JSON.stringify(body) })).json as {
+          id: string;
+        };
+      await link({ role: 'viewer' });
+      const off = await link({ role: 'editor' });
+      await as('ann')(`/api/files/${linked}/links/${off.id}`, { method: 'PATCH', body: '{"disabled":true}' });
+      type Summary = { shares: Array<{ kind: string; name: string; role: string }>; links: number };
+      const mine = (await as('ann')('/api/files?scope=mine')).json as Array<FileView & { sharing?: Summary }>;
+      const of = (id: string) => mine.find((f) => f.id === id)?.sharing;
+      assert.deepEqual(
+        of(shared)
+          ?.shares.map((s) => `${s.kind}:${s.name}:${s.role}`)
+          .sort(),
+        ['group:Team:editor', 'user:User bob:viewer'],
+      );
+      assert.equal(of(shared)?.links, 0);
+      assert.deepEqual(of(linked), { shares: [], links: 1 }, 'a disabled link shares nothing');
+      assert.deepEqual(of(alone), { shares: [], links: 0 });
+      // not for those who do not manage it; an admin sees every document's
+      const bobs = (await as('bob')('/api/files?scope=shared')).json as Array<FileView & { sharing?: Summary }>;
+      assert.ok(bobs.some((f) => f.id === shared));
+      assert.ok(
+        bobs.every((f) => f.sharing === undefined),
+        'who else has it is not in a viewer’s list',
+      );
+      const roots = (await as('root')('/api/files')).json as Array<FileView & { sharing?: Summary }>;
+      assert.equal(roots.find((f) => f.id === shared)?.sharing?.shares.length, 2);
+      // an admin's "shared with me" is what was shared with them, not everything they may see
+      assert.equal((await share(alone, { user: 'root', role: 'viewer' })).status, 200);
+      const rootShared = (await as('root')('/api/files?scope=shared')).json as FileView[];
+      assert.deepEqual(
+        rootShared.map((f) => f.id),
+        [alone],
+      );
+
+      // one read for the list's shares, not one per document
+      const storage = host.quire.host.storage;
+      const access = storage.access as NonNullable<typeof storage.access>;
+      const counted = { sharesOf: 0, sharingOf: 0 };
+      const originals = { sharesOf: access.sharesOf, sharingOf: access.sharingOf };
+      access.sharesOf = (...a) => {
+        counted.sharesOf++;
+        return originals.sharesOf.apply(access, a);
+      };
+      access.sharingOf = (...a) => {
+        counted.sharingOf++;
+        return originals.sharingOf.apply(access, a);
+      };
+      try {
+        const res = await as('ann')('/api/files?scope=mine');
+        assert.ok((res.json as unknown[]).length >= 3);
+      } finally {
+        Object.assign(access, originals);
+      }
+      assert.deepEqual(counted, { sharesOf: 0, sharingOf: 1 });
+    });
+
+    it('live: a document leaving someone’s view reaches their open stream; nobody hears of documents they never had', async () => {
+      const kept = await annFile('Live kept.docx');
+      const byShare = await annFile('Live by share.docx');
+      const byGroup = await annFile('Live by group.docx');
+      const byDeletion = await annFile('Live deleted.docx');
+      const never = await annFile('Live never.docx');
+      assert.equal((await share(kept, { user: 'bob', role: 'viewer' })).status, 200);
+      assert.equal((await share(byShare, { user: 'bob', role: 'viewer' })).status, 200);
+      assert.equal((await share(byDeletion, { user: 'bob', role: 'viewer' })).status, 200);
+      assert.equal((await share(byGroup, { group: 'team', role: 'editor' })).status, 200);
+      const bob = await follow(host, people.bob?.cookie as string);
+      const dave = await follow(host, people.dave?.cookie as string);
+      try {
+        // bob loses his share; dave loses his group's; a document bob never had comes and goes for carol
+        assert.equal(
+          (await as('ann')(`/api/files/${byShare}/shares/user/${people.bob?.user.id}`, { method: 'DELETE' })).status,
+          204,
+        );
+        assert.equal(
+          (await as('ann')(`/api/files/${byGroup}/shares/group/${teamId}`, { method: 'DELETE' })).status,
+          204,
+        );
+        assert.equal((await share(never, { user: 'carol', role: 'viewer' })).status, 200);
+        assert.equal(
+          (await as('ann')(`/api/files/${never}/shares/user/${people.carol?.user.id}`, { method: 'DELETE' })).status,
+          204,
+        );
+        await bob.waitFor('the removal of his share', (f) => f.type === 'share.removed' && f.fileId === byShare);
+        await dave.waitFor(
+          'the removal of his group’s share',
+          (f) => f.type === 'share.removed' && f.fileId === byGroup,
+        );
+        // after leaving his view, the document's news stops reaching him
+        const renamed = await as('ann')(`/api/files/${byShare}/rename`, {
+          method: 'POST',
+          body: '{"name":"Gone.docx"}',
+        });
+        assert.equal(renamed.status, 200, renamed.text);
+        assert.equal((await as('ann')(`/api/files/${byDeletion}`, { method: 'DELETE' })).status, 204);
+        await bob.waitFor('the deletion', (f) => f.type === 'file.deleted' && f.fileId === byDeletion);
+        // a marker: what bob still sees still reaches him, after everything above
+        await as('ann')(`/api/files/${kept}/rename`, { method: 'POST', body: '{"name":"Live kept 2.docx"}' });
+        await bob.waitFor('the marker', (f) => f.type === 'file.renamed' && f.fileId === kept);
+        const heard = (stream: Follow) => new Set(stream.frames.map((f) => f.fileId).filter(Boolean));
+        assert.ok(!heard(bob).has(never), 'bob never had that document');
+        assert.ok(!heard(bob).has(byGroup), 'nor that one');
+        assert.ok(!heard(dave).has(byShare) && !heard(dave).has(never), 'dave neither');
+        assert.ok(
+          !bob.frames.some((f) => f.type === 'file.renamed' && f.fileId === byShare),
+          'no news of a document after it left his view',
+        );
+
+        // dave taken out of the group: his stream hears it (it is about him), bob's does not
+        const removed = await as('root')(`/api/admin/groups/${teamId}/members/${people.dave?.user.id}`, {
+          method: 'DELETE',
+        });
+        assert.equal(removed.status, 204, removed.text);
+        await dave.waitFor('his leaving the group', (f) => f.type === 'group.member.removed');
+        await as('root')(`/api/admin/groups/${teamId}/members/${people.dave?.user.id}`, { method: 'PUT' });
+        await dave.waitFor('his joining the group', (f) => f.type === 'group.member.added');
+        await as('ann')(`/api/files/${kept}/rename`, { method: 'POST', body: '{"name":"Live kept 3.docx"}' });
+        await bob.waitFor(
+          'the second marker',
+          (f) => f.type === 'file.renamed' && f.details?.to === 'Live kept 3.docx',
+        );
+        assert.ok(!bob.frames.some((f) => f.type.startsWith('group.')), 'nothing of a group bob is not in');
+      } finally {
+        await bob.close();
+        await dave.close();
+      }
+
+      // a disabled person's stream ends
+      const erin = await signIn(host, 'erin');
+      const stream = await follow(host, erin.cookie);
+      try {
+        const disabled = await as('root')(`/api/admin/users/${erin.user.id}`, {
+          method: 'PATCH',
+          body: '{"disabled":true}',
+        });
+        assert.equal(disabled.status, 200, disabled.text);
+        await stream.whenEnded();
+        assert.ok(!stream.frames.some((f) => f.type === 'user.disabled'), 'nothing after the end');
+      } finally {
+        await stream.close();
+      }
     });
 
     it('non-admins read the events of documents they can see, and their own, nothing else', async () => {

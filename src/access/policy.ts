@@ -21,11 +21,33 @@ export function linkProblem(link: ShareLink, now: number): string | null {
 }
 
 /**
+ * Who may do what with a document: the one place the WOPI endpoint (every token, PutRelativeFile's overwrite), the
+ * host page, the guest pages, the JSON API, the event API and the live stream ask. An app embedding Quire may bring
+ * its own (`QuireOptions.access`); `AccessPolicy` is Quire's. Roles, weakest first: viewer, commenter, editor, owner
+ * (see access/roles.ts for what each may do).
+ */
+export interface AccessRules {
+  /**
+   * What `subject` may do with `file`, and why; null when nothing (the document then answers 404 to them, as if it did
+   * not exist). Asked on every WOPI request (remembered for a second per token) and every page: keep it fast.
+   */
+  accessTo(subject: Subject, file: FileRecord): Promise<Access | null>;
+  /** The ids of the live documents `user` may see, for lists, the audit trail and live updates; null: every one. */
+  visibleFileIds(user: User): Promise<string[] | null>;
+}
+
+/** True when `subject` has at least `role` on `file` under `rules`. */
+export async function allows(rules: AccessRules, subject: Subject, file: FileRecord, role: Role): Promise<boolean> {
+  const access = await rules.accessTo(subject, file);
+  return access !== null && atLeast(access.role, role);
+}
+
+/**
  * Quire's own access rules, in one place for the WOPI endpoint and the web app. Admins and the owner have the
  * document; otherwise the strongest share to the user or one of their groups (the one without secure view when two
  * give the same role); a link's guest has what the link gives while it is live. Deleted users have nothing.
  */
-export class AccessPolicy {
+export class AccessPolicy implements AccessRules {
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,

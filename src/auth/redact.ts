@@ -1,7 +1,7 @@
 /**
  * Credentials as logs and messages may show them: taken out. Access tokens travel in URLs (`?access_token=`), in
  * forms and JSON (`access_token`), and in `Authorization: Bearer` headers; access tokens and sign-in sessions are
- * JWTs, which are recognised wherever they appear (a path, an error message, a cookie).
+ * JWTs, which are recognised wherever they appear (a path, an error message, a cookie); so are service API keys.
  */
 const REDACTED = '[redacted]';
 
@@ -10,6 +10,10 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/(access_token=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
   // a parameter named just "token": the first-run setup link's (/setup?token=…), and its form
   [/(\btoken=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
+  // the embed page's ticket (/embed/{id}?ticket=…), short-lived but a credential while it lasts
+  [/(\bticket=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
+  // a service API key, wherever it is (quire_<id>_<secret>: the id stays, to say which key it was)
+  [/\b(quire_[0-9a-f]{16}_)[A-Za-z0-9_-]{43}/g, `$1${REDACTED}`],
   // an OpenID Connect authorization code, as the provider sends the browser back (/login/oidc/callback?code=…)
   [/([?&]code=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
   // JSON, e.g. a minted token printed or an editor's form echoed
@@ -19,7 +23,7 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/eyJ[\w-]{8,}\.[\w-]{2,}\.[\w-]*/g, REDACTED],
 ];
 
-const MAY_HOLD_SECRET = /access_token|\btoken=|[?&]code=|bearer|eyJ/i;
+const MAY_HOLD_SECRET = /access_token|\btoken=|\bticket=|quire_|[?&]code=|bearer|eyJ/i;
 
 /** `text` with every access token, bearer credential and JWT in it replaced by "[redacted]". */
 export function redactSecrets(text: string): string {

@@ -33,8 +33,15 @@ export interface Grant {
   isAdmin?: boolean;
   /** The sign-in the token was minted in: signing out ends the token too. */
   signInId?: string;
+  /**
+   * Minted for a person with a Quire account (the host page), however they signed in: the token lasts only while
+   * the account stands and the access rules still give the token's role. Implied by `signInId`.
+   */
+  account?: boolean;
   /** The share link the token was minted through: disabling the link ends the token. */
   linkId?: string;
+  /** The service API key the token was minted with (for one of its app's users): revoking the key ends the token. */
+  apiKeyId?: string;
   /** A link's guest who gave no name (IsAnonymousUser). */
   anonymous?: boolean;
   /** Secure view: the watermark text to draw ('' for none); absent when the document may be handed over. */
@@ -118,7 +125,9 @@ export class TokenService {
       rol: input.role ?? roleOfPermissions(input.permissions),
       ...(input.isAdmin && { adm: true }),
       ...(input.signInId !== undefined && { sid: input.signInId }),
+      ...(input.account && { acc: true }),
       ...(input.linkId !== undefined && { lnk: input.linkId }),
+      ...(input.apiKeyId !== undefined && { key: input.apiKeyId }),
       ...(input.anonymous && { anon: true }),
       ...(input.watermark !== undefined && { wm: input.watermark }),
     };
@@ -154,7 +163,7 @@ export class TokenService {
         audience: 'quire-wopi',
         currentDate: new Date(this.clock.now()),
       });
-      const { fid, name, perm, sub, exp, xms, adm, rol, sid, lnk, anon, wm } = payload;
+      const { fid, name, perm, sub, exp, xms, adm, rol, sid, acc, lnk, key, anon, wm } = payload;
       if (typeof fid !== 'string' || typeof sub !== 'string' || typeof perm !== 'string' || typeof exp !== 'number') {
         throw new InvalidTokenError('access token lacks required claims');
       }
@@ -174,7 +183,9 @@ export class TokenService {
         role,
         ...(adm === true && { isAdmin: true }),
         ...(typeof sid === 'string' && { signInId: sid }),
+        ...(acc === true && { account: true }),
         ...(typeof lnk === 'string' && { linkId: lnk }),
+        ...(typeof key === 'string' && { apiKeyId: key }),
         ...(anon === true && { anonymous: true }),
         ...(typeof wm === 'string' && { watermark: wm }),
         expiresAt,

@@ -1,10 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { API_SCOPES, apiKeyProblem, SCOPE_NOTES } from '../access/api-keys.ts';
 import { groupNameKey } from '../access/sharing.ts';
 import { redactSecrets } from '../auth/redact.ts';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, READ_ONLY } from '../auth/tokens.ts';
+import { CheckAbortedError, formatJson, formatResult, formatSummary, passed, runCheck } from '../check/index.ts';
 import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
+import { deliveryView, webhookView } from '../webhooks/registry.ts';
 import {
   duration,
   parseCommand,
@@ -214,6 +217,85 @@ export async function group(args: string[], env: Env): Promise<void> {
   });
 }
 
+const APIKEY_USAGE = `usage: quire apikey create NAME --scope SCOPE[,SCOPE…] [--expires 90d|2026-12-31] | apikey list | apikey revoke ID [--data DIR] [--database URL]
+scopes: ${API_SCOPES.map((s) => `${s} (${SCOPE_NOTES[s]})`).join('; ')}`;
+
+/** `--scope` may be given more than once, each a list: taken out of `args` before the rest is parsed. */
+function takeScopes(args: string[]): { scopes: string[]; rest: string[] } {
+  const scopes: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--scope') scopes.push(args[++i] ?? '');
+    else if (arg.startsWith('--scope=')) scopes.push(arg.slice('--scope='.length));
+    else rest.push(arg);
+  }
+  return { scopes: scopes.flatMap((s) => s.split(/[\s,]+/)).filter((s) => s !== ''), rest };
+}
+
+/** `--expires`: a duration from now (90d, 12h) or a date (2026-12-31, taken as midnight UTC) or date and time. */
+function expiryFrom(text: string | undefined, now: number): number | null {
+  if (text === undefined) return null;
+  if (/^\d+(ms|s|m|h|d)?$/.test(text.trim())) return now + duration(text, '--expires');
+  const at = Date.parse(text);
+  if (!/^\d{4}-\d\d-\d\d/.test(text) || !Number.isFinite(at)) {
+    throw new UsageError(`--expires takes a duration (90d) or a date (2026-12-31), not ${JSON.stringify(text)}`);
+  }
+  return at;
+}
+
+/** Service API keys, as admins manage them on the web page: create (the key is printed once), list, revoke. */
+export async function apikey(args: string[], env: Env): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === 'create') {
+    const { scopes, rest: others } = takeScopes(rest);
+    const { values, positionals } = parseCommand(
+      others,
+      { expires: { type: 'string' } },
+      { count: 1, usage: APIKEY_USAGE },
+    );
+    if (scopes.length === 0) throw new UsageError(`quire apikey create needs --scope\n${APIKEY_USAGE}`);
+    await withQuire(storeOptions(values, env), async (quire) => {
+      if (!quire.apiKeys) throw new UsageError('this storage keeps no API keys');
+      const { apiKey, key } = await quire.apiKeys.create(
+        { name: positionals[0], scopes, expiresAt: expiryFrom(values.expires, quire.host.clock.now()) },
+        { ...OPERATOR, userId: 'command-line' },
+      );
+      const expiresAt = apiKey.expiresAt === null ? null : new Date(apiKey.expiresAt).toISOString();
+      console.log(JSON.stringify({ id: apiKey.id, name: apiKey.name, scopes: apiKey.scopes, expiresAt, key }));
+      console.error('Keep the key now: Quire stores only its hash and cannot show it again.');
+    });
+    return;
+  }
+  const counts: Record<string, number> = { list: 0, revoke: 1 };
+  if (sub === undefined || !(sub in counts)) throw new UsageError(APIKEY_USAGE);
+  const { values, positionals } = parseCommand(rest, {}, { count: counts[sub] as number, usage: APIKEY_USAGE });
+  await withQuire(storeOptions(values, env), async (quire) => {
+    if (!quire.apiKeys) throw new UsageError('this storage keeps no API keys');
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    if (sub === 'list') {
+      const now = quire.host.clock.now();
+      for (const k of await quire.apiKeys.list()) {
+        const status = k.revokedAt !== null ? 'revoked' : apiKeyProblem(k, now) ? 'expired' : 'active';
+        console.log(
+          JSON.stringify({
+            id: k.id,
+            name: k.name,
+            scopes: k.scopes,
+            status,
+            createdAt: iso(k.createdAt),
+            expiresAt: iso(k.expiresAt),
+            lastUsedAt: iso(k.lastUsedAt),
+          }),
+        );
+      }
+    } else {
+      const k = await quire.apiKeys.revoke(positionals[0] as string, OPERATOR);
+      console.log(JSON.stringify({ id: k.id, name: k.name, revokedAt: iso(k.revokedAt) }));
+    }
+  });
+}
+
 /**
  * One maintenance pass, as `serve` runs every 10 minutes: retention (events, rescued saves, autosave thinning),
  * then temp files and unreferenced blobs. Safe while a server runs on the same data; prints what it freed.
@@ -222,5 +304,86 @@ export async function gc(args: string[], env: Env): Promise<void> {
   const { values } = parseCommand(args, RETENTION_FLAGS);
   await withQuire({ ...storeOptions(values, env), ...retentionOptions(values, env) }, async (quire) => {
     console.log(JSON.stringify(await quire.maintain()));
+  });
+}
+
+const CHECK_USAGE = 'usage: quire check WOPISRC --token TOKEN [--timeout 10s] [--json]';
+
+/**
+ * A WOPI conformance check of any host over HTTP (see check/): one line per rule as it ends, then what was put back
+ * and the counts. Exit code 0 when nothing failed, 1 when something did, 2 when the check could not run at all.
+ */
+export async function check(args: string[], env: Env): Promise<void> {
+  const { values, positionals } = parseCommand(
+    args,
+    { token: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } },
+    { count: 1, usage: CHECK_USAGE },
+  );
+  let url: URL;
+  try {
+    url = new URL(positionals[0] as string);
+  } catch {
+    throw new UsageError(`WOPISRC must be a URL such as http://host/wopi/files/ID (${CHECK_USAGE})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('WOPISRC must be an http(s) URL');
+  // a token may come inside the WOPISRC, as editors receive it; the flag wins
+  const token = values.token ?? env.QUIRE_CHECK_TOKEN ?? url.searchParams.get('access_token') ?? undefined;
+  if (!token) throw new UsageError(`quire check needs --token TOKEN (or QUIRE_CHECK_TOKEN) (${CHECK_USAGE})`);
+  const timeoutMs = values.timeout ? duration(values.timeout, '--timeout') : 10_000;
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
+  const wopiSrc = `${url.origin}${url.pathname}`;
+  const print = (text: string) => console.log(redactSecrets(text));
+  if (!values.json) print(`Checking ${wopiSrc} (this changes the file; its content and name are put back at the end)`);
+  try {
+    const report = await runCheck({
+      wopiSrc,
+      token,
+      timeoutMs,
+      ...(!values.json && { onResult: (result, secrets) => print(formatResult(result, secrets)) }),
+    });
+    print(values.json ? formatJson(report) : formatSummary(report));
+    process.exitCode = passed(report) ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof CheckAbortedError)) throw err;
+    // the host, not the command line, is what went wrong: no usage hint
+    console.error(redactSecrets(`quire check: ${err.message}`.split(token).join('[redacted]')));
+    process.exitCode = 2;
+  }
+}
+
+const WEBHOOK_USAGE =
+  'usage: quire webhook add URL [--events TYPE,TYPE…] [--description TEXT] | list | delete ID | deliveries ID [--data DIR] [--database URL]';
+
+/**
+ * Webhooks, as admins manage them on the web page: add (prints the signing secret, once), list, delete, and one's
+ * delivery log, newest first. A running server sends what is queued; the commands only read and write the store.
+ */
+export async function webhook(args: string[], env: Env): Promise<void> {
+  const [sub, ...rest] = args;
+  const counts: Record<string, number> = { add: 1, list: 0, delete: 1, deliveries: 1 };
+  if (sub === undefined || !(sub in counts)) throw new UsageError(WEBHOOK_USAGE);
+  const { values, positionals } = parseCommand(
+    rest,
+    { events: { type: 'string' }, description: { type: 'string' } },
+    { count: counts[sub] as number, usage: WEBHOOK_USAGE },
+  );
+  await withQuire(storeOptions(values, env), async (quire) => {
+    const hooks = quire.webhooks;
+    if (!hooks) throw new UsageError('this storage keeps no webhooks');
+    const [id = ''] = positionals;
+    if (sub === 'add') {
+      const events = values.events?.split(/[\s,]+/).filter((e) => e !== '');
+      const { secret, ...created } = await hooks.register(
+        { url: id, ...(events && { events }), ...(values.description && { description: values.description }) },
+        OPERATOR.userName,
+      );
+      console.log(JSON.stringify({ ...webhookView(created), secret }));
+    } else if (sub === 'list') {
+      for (const h of await hooks.list()) console.log(JSON.stringify(webhookView(h)));
+    } else if (sub === 'delete') {
+      await hooks.remove(id);
+    } else {
+      for (const d of await hooks.deliveries(id, { limit: 100 })) console.log(JSON.stringify(deliveryView(d)));
+    }
   });
 }

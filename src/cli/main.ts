@@ -1,25 +1,28 @@
 import { redactSecrets } from '../auth/redact.ts';
 import { QuireError } from '../core/errors.ts';
-import { add, gc, group, serve, token, user } from './commands.ts';
+import { add, apikey, check, gc, group, serve, token, user, webhook } from './commands.ts';
 import { UsageError } from './options.ts';
 
 const USAGE = `Usage: quire <command> [options]
 
 Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
-        [--lock-idle-release 20m]
+        [--lock-idle-release 20m] [--frame-ancestors "https://app.example.com …"]
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
         [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL]
         [--min-free-space 1G] [--event-retention 365d] [--rescued-retention 90d] [--autosave-retention 30d]
-        [--sign-in-limit 10/15m] [--sign-in-address-limit 50/15m]
+        [--sign-in-limit 10/15m] [--sign-in-address-limit 50/15m] [--webhook-timeout 10s] [--webhook-retry-for 24h]
         [--oidc-issuer URL --oidc-client-id ID] [--oidc-client-secret S] [--oidc-scopes "openid profile email"]
         [--oidc-user-claim preferred_username] [--oidc-groups-claim groups] [--oidc-name "single sign-on"]
         Start the WOPI host (default data dir ./quire-data, port 8080, host 127.0.0.1).
         --min-free-space: below this much free space saves and uploads get 507 and /readyz 503 (default: the
         smaller of 1 GiB and 5 % of the disk; 0: off).
         --lock-idle-release: release a lock whose editor neither refreshed it nor saved for this long (off: never).
+        --frame-ancestors: origins whose pages may frame the host-page URLs minted with an API key (/embed/…).
         --event-retention / --rescued-retention: how long the event log and rescued saves are kept (0: forever).
         --autosave-retention: autosaves older than this are thinned to the last of each editing session (0: off).
+        --webhook-timeout / --webhook-retry-for: how long one webhook delivery attempt may take, and how long a
+        delivery is retried before it is marked failed.
         --sign-in-limit / --sign-in-address-limit: failed password sign-ins allowed per user name / per client
         address in a sliding window before POST /login answers 429 (off: no such limit; behind a proxy every
         client has the proxy's address).
@@ -35,6 +38,16 @@ Commands:
         Disable an account (its sign-ins and editor sessions end within a second) or enable it again.
   group list | add NAME | delete NAME | members NAME | member add GROUP USER | member remove GROUP USER
         Groups to share documents with, as admins manage them on the web page (deleting one removes its shares).
+  apikey create NAME --scope SCOPE[,SCOPE…] [--expires 90d|2026-12-31] | apikey list | apikey revoke ID
+        Service API keys another app drives Quire's JSON API with (Authorization: Bearer quire_…). Scopes:
+        files:read, files:write, tokens (access tokens and host-page URLs for the app's own users), webhooks.
+        create prints the key once, as one JSON line; revoking one ends it, and the tokens minted with it, within
+        a second.
+  webhook add URL [--events TYPE,TYPE…] [--description TEXT] | webhook list | webhook delete ID
+  webhook deliveries ID [--data DIR] [--database URL]
+        Webhooks: Quire POSTs signed JSON to URL for each event (all types unless --events names some; see the
+        README). add prints the signing secret once, as one JSON line; deliveries prints the delivery log, newest
+        first. A running server sends what is queued.
   add PATH [--name NAME] [--owner ID] [--data DIR] [--database URL] [--public-url URL] [--min-free-space 1G]
         Import a file; prints {"id","name","wopiSrc"} as one JSON line.
   token FILE_ID --user ID [--name DISPLAY] [--read-only] [--ttl 10h] [--data DIR] [--database URL]
@@ -42,12 +55,19 @@ Commands:
   gc [--data DIR] [--database URL] [--event-retention 365d] [--rescued-retention 90d] [--autosave-retention 30d]
         Apply retention, thin old autosaves, and remove temp files and blobs nothing references (untouched for an
         hour), as serve does every 10 minutes; safe while serving. Prints {"retention","garbage"} as one JSON line.
+  check WOPISRC --token TOKEN [--timeout 10s] [--json]
+        A WOPI conformance check of any host (not only Quire) over HTTP: CheckFileInfo, GetFile, the lock rules,
+        PutFile, PutRelativeFile, RenameFile, UTF-7 names. Prints PASS / FAIL / SKIP per rule, the request and
+        response that failed, and a summary (--json: one JSON document). It CHANGES THE FILE (saves, locks, renames,
+        files made beside it); at the end it deletes the files it made, renames the file back and puts its original
+        bytes back. Exit code 0 when every rule passed, 1 when one failed, 2 when the host could not be checked.
+        The token may also come from QUIRE_CHECK_TOKEN or the WOPISRC's access_token; --timeout is per request.
 
 Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLIC_URL, QUIRE_SECRET (token signing
 key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER,
 QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_SIGN_IN_LIMIT, QUIRE_SIGN_IN_ADDRESS_LIMIT, QUIRE_EVENT_RETENTION,
 QUIRE_RESCUED_RETENTION, QUIRE_AUTOSAVE_RETENTION, QUIRE_OIDC_ISSUER, QUIRE_OIDC_CLIENT_ID, QUIRE_OIDC_CLIENT_SECRET, QUIRE_OIDC_SCOPES, QUIRE_OIDC_USER_CLAIM,
-QUIRE_OIDC_GROUPS_CLAIM, QUIRE_OIDC_NAME.`;
+QUIRE_OIDC_GROUPS_CLAIM, QUIRE_OIDC_NAME, QUIRE_FRAME_ANCESTORS, QUIRE_WEBHOOK_TIMEOUT, QUIRE_WEBHOOK_RETRY_FOR.`;
 
 const commands: Record<string, (args: string[], env: typeof process.env) => Promise<void>> = {
   serve,
@@ -56,6 +76,9 @@ const commands: Record<string, (args: string[], env: typeof process.env) => Prom
   user,
   group,
   gc,
+  check,
+  apikey,
+  webhook,
 };
 
 export async function main(argv: string[]): Promise<void> {

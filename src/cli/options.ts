@@ -108,8 +108,11 @@ const SERVE_FLAGS = {
   'trusted-user-header': { type: 'string' },
   metrics: { type: 'boolean' },
   'min-free-space': { type: 'string' },
+  'webhook-timeout': { type: 'string' },
+  'webhook-retry-for': { type: 'string' },
   'sign-in-limit': { type: 'string' },
   'sign-in-address-limit': { type: 'string' },
+  'frame-ancestors': { type: 'string' },
   ...OIDC_FLAGS,
 } as const;
 
@@ -215,10 +218,29 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
       ...(trustedUserHeader && { trustedUserHeader }),
       ...oidcOptions(values, env),
       ...signInLimitOptions(values, env),
+      ...frameAncestorOptions(values['frame-ancestors'] ?? env.QUIRE_FRAME_ANCESTORS),
       ...retentionOptions(values, env),
+      ...webhookOptions(values, env),
       metrics: values.metrics === true || env.QUIRE_METRICS === '1',
     },
   };
+}
+
+/**
+ * The origins that may frame the embedded host page (`--frame-ancestors "https://app.example.com …"`, separated by
+ * spaces or commas): each a scheme, host and optional port, nothing more, so nothing else reaches the CSP header.
+ */
+export function frameAncestorOptions(text: string | undefined): Pick<QuireOptions, 'frameAncestors'> {
+  if (text === undefined || text.trim() === '') return {};
+  const origins = text.split(/[\s,]+/).filter((o) => o !== '');
+  for (const origin of origins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin)) {
+      throw new UsageError(
+        `--frame-ancestors takes origins such as https://app.example.com (no path), not ${JSON.stringify(origin)}`,
+      );
+    }
+  }
+  return { frameAncestors: origins };
 }
 
 type WindowLimit = NonNullable<NonNullable<QuireOptions['signInLimits']>['perName']>;
@@ -282,5 +304,21 @@ export function retentionOptions(
       'autosaveRetentionMs',
       '--autosave-retention',
     ),
+  };
+}
+
+/** How long a webhook delivery attempt may take, and how long a delivery is retried, from flags or the environment. */
+function webhookOptions(
+  values: { 'webhook-timeout'?: string | undefined; 'webhook-retry-for'?: string | undefined },
+  env: Env,
+): Pick<QuireOptions, 'webhooks'> {
+  const timeout = values['webhook-timeout'] ?? env.QUIRE_WEBHOOK_TIMEOUT;
+  const retryFor = values['webhook-retry-for'] ?? env.QUIRE_WEBHOOK_RETRY_FOR;
+  if (!timeout && !retryFor) return {};
+  return {
+    webhooks: {
+      ...(timeout && { timeoutMs: duration(timeout, '--webhook-timeout') }),
+      ...(retryFor && { retryForMs: duration(retryFor, '--webhook-retry-for') }),
+    },
   };
 }

@@ -41,6 +41,10 @@ export const EVENT = {
   /** An admin disabled an account (its sign-ins and tokens end), or enabled it again. */
   userDisabled: 'user.disabled',
   userEnabled: 'user.enabled',
+  /** An admin made a service API key (details: its id, name, scopes, expiry; never the key). */
+  apiKeyCreated: 'apikey.created',
+  /** An admin revoked a service API key: it, and every token minted with it, stops working within a second. */
+  apiKeyRevoked: 'apikey.revoked',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

@@ -21,6 +21,11 @@ export interface HttpOptions {
   metrics?: boolean;
   /** What /readyz checks besides the catalog (the blob store, free space …). */
   readiness?: Record<string, ReadinessCheck>;
+  /**
+   * The path every route is served under ('' or e.g. '/office'): the path of the public URL, so that Quire mounted
+   * inside another app answers at that app's prefix.
+   */
+  basePath?: string;
 }
 
 /** What every answer gets done before it goes out: its unread body dealt with, and the security headers. */
@@ -68,15 +73,20 @@ export function buildHttpApp(host: WopiHost, editor: Editor, options: HttpOption
     done(null, payload);
   });
   logRequests(app);
-  if (options.metrics) registerMetrics(app);
-  registerWopiRoutes(app, host, editor);
-  app.get('/healthz', async () => ({ ok: true }));
-  registerReadiness(app, {
-    catalog: async () => {
-      await host.storage.catalog.getFile(READINESS_PROBE_ID);
-      return undefined;
+  app.register(
+    async (routes) => {
+      if (options.metrics) registerMetrics(routes);
+      registerWopiRoutes(routes, host, editor);
+      routes.get('/healthz', async () => ({ ok: true }));
+      registerReadiness(routes, {
+        catalog: async () => {
+          await host.storage.catalog.getFile(READINESS_PROBE_ID);
+          return undefined;
+        },
+        ...options.readiness,
+      });
     },
-    ...options.readiness,
-  });
+    { prefix: options.basePath ?? '' },
+  );
   return app;
 }

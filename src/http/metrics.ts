@@ -5,7 +5,7 @@ import { operationName } from '../wopi/operations.ts';
 
 /** The WOPI operation a request asked for, as a bounded label, or 'none' for any other route. */
 function operationOf(request: FastifyRequest): string {
-  const route = request.routeOptions.url ?? '';
+  const route = (request.routeOptions.url ?? '').slice(request.server.prefix.length);
   if (!route.startsWith('/wopi/')) return 'none';
   const override = request.headers[H.override.toLowerCase()];
   return operationName(

@@ -100,9 +100,10 @@ const CORS_EXPOSE_HEADERS = [H.itemVersion, H.lock, H.lockFailureReason, H.valid
  * embedded viewers) needs CORS, which is granted to the editor's own origins only.
  */
 function registerCors(app: FastifyInstance, editor: Editor): void {
+  const wopiPath = `${app.prefix}/wopi/`;
   app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (origin && request.url.startsWith('/wopi/') && editor.origins().includes(origin)) {
+    if (origin && request.url.startsWith(wopiPath) && editor.origins().includes(origin)) {
       reply.headers({
         'Access-Control-Allow-Origin': origin,
         Vary: 'Origin',

@@ -450,6 +450,11 @@ export interface AccessStore {
   ): Promise<ShareLink | null>;
   getLink(id: string): Promise<ShareLink | null>;
   linksOf(fileId: string): Promise<ShareLink[]>;
+  /**
+   * The shares and links of every live document `ownerId` owns (null: of every live document), in one read each:
+   * what a document list shows as shared, without a query per document.
+   */
+  sharingOf(ownerId: string | null): Promise<{ shares: Share[]; links: ShareLink[] }>;
   /** The link's guest by that name, made on first use (names compared without case). */
   guest(linkId: string, name: string, nameKey: string, at: number): Promise<Guest>;
   getGuest(id: string): Promise<Guest | null>;
@@ -480,6 +485,153 @@ export class GroupExistsError extends QuireError {
   }
 }
 
+/** A service API key as Quire keeps it: everything but its secret, of which only a hash is stored. */
+export interface ApiKey {
+  /** Public: it is part of the key itself (`quire_<id>_<secret>`), so a key is looked up by it. */
+  id: string;
+  /** What the admin called it (which app uses it). */
+  name: string;
+  /** What the key may do (the vocabulary lives in access/api-keys.ts); storage keeps them as given. */
+  scopes: string[];
+  /** ms since epoch */
+  createdAt: number;
+  /** The user id of the admin (or the CLI operator) who made it. */
+  createdBy: string;
+  /** When it stops working on its own; null: never. */
+  expiresAt: number | null;
+  /** When an admin revoked it; null while it works. */
+  revokedAt: number | null;
+  /** When it was last used, to within a minute or so (not written on every request); null: never used. */
+  lastUsedAt: number | null;
+}
+
+export interface ApiKeyRecord extends ApiKey {
+  /** SHA-256 of the key's secret, hex. */
+  secretHash: string;
+}
+
+/** Service API keys, in the catalog's database. */
+export interface ApiKeyStore {
+  /** Stores a new key (its id is new: a taken id is an error), with its event in the same transaction. */
+  createKey(key: ApiKeyRecord, event?: Describe<ApiKey>): Promise<ApiKey>;
+  getKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Every key, revoked ones too, newest first. */
+  listKeys(): Promise<ApiKey[]>;
+  /**
+   * Revokes it at `at`, with its event; a key already revoked keeps its first revocation time and writes no event.
+   * Null when there is no such key.
+   */
+  revokeKey(id: string, at: number, event?: Describe<ApiKey>): Promise<ApiKey | null>;
+  /** Records a use at `at`; an earlier time never replaces a later one. */
+  markUsed(id: string, at: number): Promise<void>;
+}
+
+/**
+ * A receiver Quire tells of events: each event whose kind the webhook matches becomes one delivery, written in the
+ * event's own transaction (the outbox), then sent, signed, by a worker until acknowledged.
+ */
+export interface Webhook {
+  id: string;
+  /** http(s) URL the deliveries are POSTed to. */
+  url: string;
+  /** The public event types it asked for (webhooks/vocabulary.ts); null: every type, including ones added later. */
+  events: string[] | null;
+  description: string;
+  /** ms since epoch */
+  createdAt: number;
+  /** Who registered it (a user id, or the CLI operator's name). */
+  createdBy: string;
+}
+
+/** A webhook as stored: with the secret Quire signs with and the event kinds (documents/events.ts) it matches. */
+export interface WebhookRecord extends Webhook {
+  secret: string;
+  kinds: string[];
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event (or ping) on its way to one webhook: the delivery log's line, and the worker's unit of work. */
+export interface WebhookDelivery {
+  /** Unique (a UUID): the receiver deduplicates on it, and it stays the same across retries and redeliveries. */
+  id: string;
+  webhookId: string;
+  /** The event it reports; null for a ping. */
+  eventId: number | null;
+  /** The event's kind as Quire writes it (documents/events.ts), or 'webhook.ping'. */
+  kind: string;
+  /** When the event happened (ms since epoch). */
+  createdAt: number;
+  /** When it was queued: at the event, or when someone asked for a redelivery. Retries stop a while after it. */
+  queuedAt: number;
+  state: DeliveryState;
+  /** Attempts since it was queued (a redelivery starts again at 0). */
+  attempts: number;
+  /** When the worker may next send it (pending), or null (delivered, failed). */
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  /** The receiver's last HTTP status, or null when the last attempt got none (refused, timed out). */
+  lastStatus: number | null;
+  /** Why the last attempt did not deliver it, or why it was given up on. */
+  lastError: string | null;
+  /** When it was delivered or given up on. */
+  finishedAt: number | null;
+}
+
+/** A delivery the worker claimed, with what it needs to send it: the webhook's URL and secret, and the event. */
+export interface ClaimedDelivery extends WebhookDelivery {
+  url: string;
+  secret: string;
+  /** Null for a ping, or when retention removed the event before it could be sent. */
+  event: EventRecord | null;
+}
+
+/** How one attempt ended, as the worker records it. */
+export type DeliveryOutcome =
+  | { state: 'delivered'; status: number }
+  | { state: 'pending'; status: number | null; error: string; nextAttemptAt: number }
+  | { state: 'failed'; status: number | null; error: string };
+
+/**
+ * Webhooks and their outbox. The outbox is written by the event log itself (every event, in its transaction, gets a
+ * delivery per webhook whose kinds hold its kind); the worker claims due deliveries, so several instances on one
+ * database never send the same attempt at once, and records each outcome.
+ */
+export interface WebhookStore {
+  createWebhook(hook: WebhookRecord): Promise<Webhook>;
+  getWebhook(id: string): Promise<WebhookRecord | null>;
+  /** Every webhook, oldest first. */
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /** Changes what is given; null when there is no such webhook. */
+  updateWebhook(
+    id: string,
+    change: Partial<Pick<WebhookRecord, 'url' | 'events' | 'kinds' | 'description'>>,
+  ): Promise<Webhook | null>;
+  /** Removes it with its deliveries (pending ones are not sent); false when there was none. */
+  deleteWebhook(id: string): Promise<boolean>;
+
+  /** Queues a delivery that reports no event (a ping), due at once. */
+  enqueuePing(webhookId: string, at: number): Promise<WebhookDelivery>;
+  /** A webhook's deliveries, newest first; with `before`, only those created before that one (paging back). */
+  deliveries(webhookId: string, query: { limit: number; before?: string }): Promise<WebhookDelivery[]>;
+  getDelivery(webhookId: string, id: string): Promise<WebhookDelivery | null>;
+  /**
+   * Takes up to `limit` pending deliveries due at `now`, counts an attempt on each and makes them due again only at
+   * `leaseUntil`: if the sender dies mid-attempt the delivery is sent again after that (at least once). Deliveries
+   * another instance is claiming at the same moment are skipped, not waited for.
+   */
+  claim(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Records how attempt number `attempt` ended; false (nothing changed) when the delivery has moved on since
+   * (claimed again after its lease ran out, redelivered, or deleted).
+   */
+  settle(id: string, attempt: number, outcome: DeliveryOutcome, at: number): Promise<boolean>;
+  /** Queues it again, due at once, attempts back to 0; null when there is no such delivery of that webhook. */
+  redeliver(webhookId: string, id: string, at: number): Promise<WebhookDelivery | null>;
+  /** Forgets delivered and failed deliveries that finished before `before` (retention); answers how many. */
+  pruneDeliveries(before: number): Promise<number>;
+}
+
 export interface Storage {
   catalog: Catalog;
   locks: LockStore;
@@ -490,6 +642,10 @@ export interface Storage {
   users?: UserStore | undefined;
   /** Shares, links, groups and sign-ins; absent when an embedding app decides access itself. */
   access?: AccessStore | undefined;
+  /** Service API keys; absent when an embedding app has no use for them. */
+  apiKeys?: ApiKeyStore | undefined;
+  /** Webhooks and their outbox; absent when an embedding app sends none. */
+  webhooks?: WebhookStore | undefined;
   close(): Promise<void>;
 }
 

@@ -135,6 +135,11 @@ export class Accounts {
     return found && withoutHash(found);
   }
 
+  /** Makes the user an admin, or no longer one; false when there is no such user. */
+  setAdmin(id: string, isAdmin: boolean): Promise<boolean> {
+    return this.store.setAdmin(id, isAdmin);
+  }
+
   /** The user when the password is theirs, else null; takes as long for an unknown name as for a wrong password. */
   async verifyPassword(name: string, password: string): Promise<User | null> {
     const found = await this.store.findByKey(userNameKey(name));

@@ -10,7 +10,7 @@ import type { ShareLink } from '../storage/types.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { openInEditor } from './host-page.ts';
 import type { SessionOptions } from './session.ts';
-import { escapeHtml, renderCardPage, sendPage, sendProblem } from './shell.ts';
+import { at, escapeHtml, renderCardPage, sendPage, sendProblem } from './shell.ts';
 import { readForm } from './sign-in.ts';
 
 const PASS_COOKIE = 'quire_guest';
@@ -94,7 +94,7 @@ ${
     const link = await usableLink(reply, request.params.link);
     if (!link) return reply;
     if (await passOf(request, link))
-      return reply.header('cache-control', 'no-store').redirect(`${path(link)}/open`, 303);
+      return reply.header('cache-control', 'no-store').redirect(at(reply, `${path(link)}/open`), 303);
     return sendPage(reply, { kind: 'plain' }, await page(link));
   });
 
@@ -131,21 +131,21 @@ ${
     const cookie = app.serializeCookie(PASS_COOKIE, pass, {
       httpOnly: true,
       sameSite: 'lax',
-      path: path(link),
+      path: at(reply, path(link)),
       maxAge: Math.floor(GUEST_PASS_TTL_MS / 1000),
       secure: sessions.secureCookies === true,
     });
     return reply
       .header('set-cookie', cookie)
       .header('cache-control', 'no-store')
-      .redirect(`${path(link)}/open`, 303);
+      .redirect(at(reply, `${path(link)}/open`), 303);
   });
 
   app.get<{ Params: { link: string } }>('/s/:link/open', async (request, reply) => {
     const link = await usableLink(reply, request.params.link);
     if (!link) return reply;
     const pass = await passOf(request, link);
-    if (!pass) return reply.header('cache-control', 'no-store').redirect(path(link), 303);
+    if (!pass) return reply.header('cache-control', 'no-store').redirect(at(reply, path(link)), 303);
     const file = await host.storage.catalog.getFile(link.fileId);
     if (!file) return sendProblem(reply, 404, 'No such document', 'It may have been deleted.');
     const commentOnlyEditor = COMMENT_ONLY_FLAVOURS.includes(host.flavour());

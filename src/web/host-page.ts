@@ -59,6 +59,9 @@ export function registerHostPage(
             permissions: permissionsOf(role, { commentOnlyEditor }),
             ...(user.isAdmin && { isAdmin: true }),
             ...(signInId !== undefined && { signInId }),
+            // however they signed in (password, single sign-on, a proxy's header, the embedding app), the token
+            // lasts only while their account and their access stand
+            account: true,
             ...(access.secureView && {
               watermark: renderWatermark(access.secureView.watermark, user, host.clock.now()),
             }),
@@ -95,6 +98,8 @@ export async function openInEditor(
     mint: (readOnly: boolean) => Promise<MintedToken>;
     /** Who opens it, for the event log (and what else the event says, e.g. the link). */
     opened: { userId: string; userName: string; details?: Record<string, unknown> };
+    /** Origins besides Quire's own that may frame the page (an integrator's, for web/embed.ts). */
+    frameAncestors?: readonly string[] | undefined;
   },
 ): Promise<FastifyReply> {
   const { host, editor, file, wanted, mayEdit } = input;
@@ -164,5 +169,5 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; font-family:
     input.urls.versions ? ` data-versions-url="${escapeHtml(input.urls.versions)}"` : ''
   }></script>`,
   });
-  return sendPage(reply, { kind: 'host', editorOrigin }, html);
+  return sendPage(reply, { kind: 'host', editorOrigin, frameAncestors: input.frameAncestors }, html);
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccessPolicy } from '../access/policy.ts';
+import type { AccessRules } from '../access/policy.ts';
+import { EVENT } from '../documents/events.ts';
 import type { EventLog, EventRecord, User } from '../storage/types.ts';
 import { eventView } from './api/events.ts';
-import { currentUser, requireUser, type SessionOptions } from './session.ts';
+import { currentSignIn, currentUser, requireUser, type SessionOptions } from './session.ts';
 
 /** How often the event log is asked for what is new while someone is listening. */
 const DEFAULT_POLL_MS = 1000;
@@ -85,20 +86,78 @@ function lastEventId(request: FastifyRequest): number | undefined {
 /** How long a stream trusts the list of documents its user may see; shares changed meanwhile count from then on. */
 const VISIBLE_RECHECK_MS = 1000;
 
+/** Events that may change who sees what (or who is still signed in): a batch holding one is checked afresh. */
+const ACCESS_CHANGES = new Set<string>([
+  EVENT.shareAdded,
+  EVENT.shareChanged,
+  EVENT.shareRemoved,
+  EVENT.deleted,
+  EVENT.groupDeleted,
+  EVENT.groupMemberAdded,
+  EVENT.groupMemberRemoved,
+  EVENT.userDisabled,
+]);
+
 /**
- * Which events a user's stream carries: an admin's all; anyone else's, the events on documents they may see and
- * their own, as the API's /api/events does.
+ * Events that take a document out of someone's view. The stream of a user who saw the document until this batch
+ * still carries them, so an open page drops the document; nobody hears of a document they never had.
  */
-function visibleTo(user: User, access: AccessPolicy): (events: EventRecord[]) => Promise<EventRecord[]> {
-  let known: { at: number; ids: Promise<Set<string> | null> } | undefined;
-  return async (events) => {
-    if (!known || Date.now() - known.at >= VISIBLE_RECHECK_MS) {
-      known = { at: Date.now(), ids: access.visibleFileIds(user).then((ids) => (ids ? new Set(ids) : null)) };
+const LEAVING = new Set<string>([EVENT.shareRemoved, EVENT.deleted]);
+
+/** The user behind a stream, read afresh: null once disabled, deleted or signed out (on any instance). */
+type SignedIn = () => Promise<User | null>;
+
+function stillSignedIn(sessions: SessionOptions, userId: string, signInId: string | undefined): SignedIn {
+  return async () => {
+    const user = await sessions.users.findById(userId);
+    if (!user || user.disabledAt) return null;
+    if (signInId !== undefined && sessions.signIns) {
+      const signIn = await sessions.signIns.getSignIn(signInId);
+      if (!signIn || signIn.endedAt !== null) return null;
     }
-    const ids = await known.ids;
-    return ids === null
-      ? events
-      : events.filter((e) => e.userId === user.id || (e.fileId !== undefined && ids.has(e.fileId)));
+    return user;
+  };
+}
+
+/**
+ * Which events a user's stream carries (null: none, the stream ends, as the user is no longer signed in): an
+ * admin's all; anyone else's, the events on documents they may see and their own, as the API's /api/events does;
+ * and what tells them that they lost a document they had: its share's removal or its deletion, in the batch where
+ * it left their view, a group deleted in that batch, and their being added to or taken out of a group.
+ */
+async function visibleTo(
+  signedIn: SignedIn,
+  access: AccessRules,
+): Promise<(events: EventRecord[]) => Promise<EventRecord[] | null>> {
+  const check = async () => {
+    const user = await signedIn();
+    if (!user) return null;
+    const ids = await access.visibleFileIds(user);
+    return { at: Date.now(), user, ids: ids === null ? null : new Set(ids) };
+  };
+  // what the user sees from the start: a document shared before this stream opened and removed later is one they had
+  let known = await check();
+  return async (events) => {
+    if (!known) return null;
+    const before = known;
+    if (Date.now() - known.at >= VISIBLE_RECHECK_MS || events.some((e) => ACCESS_CHANGES.has(e.type))) {
+      known = await check();
+      if (!known) return null;
+    }
+    const { user, ids } = known;
+    if (ids === null) return events;
+    const had = before.ids;
+    const lost = had === null ? false : [...had].some((id) => !ids.has(id));
+    return events.filter((e) => {
+      if (e.userId === user.id) return true;
+      if (e.fileId !== undefined) {
+        if (ids.has(e.fileId)) return true;
+        return LEAVING.has(e.type) && (had === null || had.has(e.fileId));
+      }
+      if (e.type === EVENT.groupMemberAdded || e.type === EVENT.groupMemberRemoved)
+        return e.details?.member === user.id;
+      return e.type === EVENT.groupDeleted && lost;
+    });
   };
 }
 
@@ -110,12 +169,13 @@ export function registerLiveEvents(
   app: FastifyInstance,
   live: LiveEvents,
   sessions: SessionOptions,
-  access: AccessPolicy,
+  access: AccessRules,
 ): void {
   app.get('/api/events/stream', { preHandler: requireUser(sessions) }, async (request, reply) => {
     const user = await currentUser(request, sessions);
     if (!user) return;
-    const visible = visibleTo(user, access);
+    const signInId = await currentSignIn(request, sessions);
+    const visible = await visibleTo(stillSignedIn(sessions, user.id, signInId), access);
     const res = reply.raw;
     reply.hijack();
     res.writeHead(200, {
@@ -127,32 +187,42 @@ export function registerLiveEvents(
       'X-Accel-Buffering': 'no',
     });
     let closed = false;
+    let unsubscribe = () => {};
+    let keepAlive: NodeJS.Timeout | undefined;
+    const stop = () => {
+      closed = true;
+      clearInterval(keepAlive);
+      unsubscribe();
+    };
     // batches are filtered one after another, so frames keep their order
     let queue = Promise.resolve();
     const send = (events: EventRecord[]) => {
       queue = queue.then(async () => {
         if (closed) return;
-        let shown: EventRecord[];
+        let shown: EventRecord[] | null;
         try {
           shown = await visible(events);
         } catch {
           // could not tell what this user may see: end the stream; the browser reconnects with Last-Event-ID
-          res.end();
-          return;
+          shown = null;
         }
-        if (!closed && shown.length) res.write(shown.map(sseFrame).join(''));
+        if (closed) return;
+        // (null: signed out, disabled or deleted meanwhile; the browser's reconnection is then turned away)
+        if (shown === null) {
+          stop();
+          res.end();
+        } else if (shown.length) res.write(shown.map(sseFrame).join(''));
       });
     };
-    const unsubscribe = await live.subscribe(send);
+    request.raw.once('close', stop);
+    const unsubscribed = await live.subscribe(send);
+    // (the browser may have gone while subscribing)
+    if (closed) return unsubscribed();
+    unsubscribe = unsubscribed;
     // the first bytes (and so the browser's "open") only once subscribed: nothing after "open" can be missed
     res.write('retry: 3000\n\n');
     const after = lastEventId(request);
     if (after !== undefined) send(await live.since(after));
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-    request.raw.once('close', () => {
-      closed = true;
-      clearInterval(keepAlive);
-      unsubscribe();
-    });
+    if (!closed) keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
   });
 }

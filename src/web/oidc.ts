@@ -6,7 +6,7 @@ import { groupNamesFromClaim, syncProviderGroups } from '../access/provider-grou
 import type { AccessStore } from '../storage/types.ts';
 import { type Accounts, checkDisplayName, checkUserName, type User, UserExistsError } from '../users/accounts.ts';
 import { type SessionOptions, safeNextPath, startSession } from './session.ts';
-import { escapeHtml, renderCardPage, sendPage } from './shell.ts';
+import { at, escapeHtml, renderCardPage, sendPage } from './shell.ts';
 
 /**
  * Single sign-on through an OpenID Connect provider: the authorization code flow with PKCE, state and nonce, done by
@@ -185,7 +185,7 @@ function flowCookie(app: FastifyInstance, sessions: SessionOptions, value: strin
     httpOnly: true,
     // sent along when the provider sends the browser back (a top-level GET), not on requests other sites make
     sameSite: 'lax',
-    path: OIDC_START_PATH,
+    path: `${app.prefix}${OIDC_START_PATH}`,
     maxAge,
     ...(maxAge === 0 && { expires: new Date(0) }),
     secure: sessions.secureCookies === true,
@@ -516,6 +516,6 @@ export function registerOidcRoutes(app: FastifyInstance, opts: OidcRouteOptions)
       },
       'signed in through single sign-on',
     );
-    return reply.header('cache-control', 'no-store').redirect(flow.next, 303);
+    return reply.header('cache-control', 'no-store').redirect(at(reply, flow.next), 303);
   });
 }

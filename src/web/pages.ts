@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { API_SCOPES, SCOPE_NOTES } from '../access/api-keys.ts';
 import { atLeast, type Role } from '../access/roles.ts';
+import { WEBHOOK_EVENTS } from '../webhooks/vocabulary.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { currentUser, requireUser, type SessionOptions } from './session.ts';
 import { escapeHtml, renderDocument, sendPage, sendProblem } from './shell.ts';
@@ -59,6 +61,19 @@ ${input.main}
   });
   return sendPage(reply, { kind: 'app' }, html);
 }
+
+/** The admin section's pages, in the navigation under their heading (only admins see any of them). */
+const ADMIN_PAGES = [
+  { page: 'admin', href: '/admin', label: 'People &amp; groups' },
+  { page: 'api-keys', href: '/admin/api-keys', label: 'API keys' },
+  { page: 'webhooks', href: '/admin/webhooks', label: 'Webhooks' },
+] as const;
+
+/** The admin section's navigation, `current` marked. Trusted HTML. */
+const adminNav = (current: (typeof ADMIN_PAGES)[number]['page']) =>
+  `<nav class="views" aria-label="Administration">${ADMIN_PAGES.map(
+    (p) => `<a href="${p.href}"${p.page === current ? ' aria-current="page"' : ''}>${p.label}</a>`,
+  ).join('')}</nav>`;
 
 /** The "Live" badge of a page that follows the event stream; common.js keeps it true. */
 const LIVE_BADGE =
@@ -423,6 +438,7 @@ ${SHARE_DIALOG}`,
     <p class="lead">Who may sign in, who administers Quire, and the groups documents can be shared with.</p>
   </div>
 </div>
+${adminNav('admin')}
 <section id="people" class="admin-section" aria-labelledby="people-title">
   <div class="section-head">
     <h2 id="people-title">People</h2>
@@ -492,6 +508,190 @@ ${SHARE_DIALOG}`,
 </dialog>`,
     });
   };
+  /** API keys (admins): the keys other apps drive Quire with; a new key is shown once, with a copy button. */
+  app.get('/admin/api-keys', { preHandler: requireUser(sessions) }, async (request, reply) => {
+    const user = await currentUser(request, sessions);
+    if (!user?.isAdmin) {
+      return sendProblem(reply, 403, 'Admins only', "API keys are managed by Quire's admins.");
+    }
+    const scopes = API_SCOPES.map(
+      (scope, i) => `<div class="check scope-check">
+        <input type="checkbox" id="key-scope-${i}" name="scopes" value="${scope}" aria-describedby="key-scope-${i}-hint"${
+          scope === 'files:read' ? ' checked' : ''
+        }>
+        <label for="key-scope-${i}"><code>${scope}</code></label>
+        <span id="key-scope-${i}-hint" class="hint">${escapeHtml(SCOPE_NOTES[scope])}</span>
+      </div>`,
+    ).join('\n');
+    return sendAppPage(reply, {
+      title: 'API keys – Quire',
+      user: user.displayName,
+      isAdmin: true,
+      page: 'api-keys',
+      section: 'admin',
+      script: 'api-keys.js',
+      main: `<div class="page-head">
+  <div>
+    <h1 id="keys-title">API keys</h1>
+    <p class="lead">Keys let another app use Quire over HTTP: import documents, open them for its own users, follow changes. Each key does only what its scopes allow.</p>
+  </div>
+</div>
+${adminNav('api-keys')}
+<section id="key-new-section" class="admin-section" aria-labelledby="key-new-title">
+  <details id="key-new" class="add-panel">
+    <summary id="key-new-title">Create a key</summary>
+    <form id="key-form" class="admin-form" novalidate>
+      <div class="share-grid">
+        <div class="field">
+          <label for="key-name">Name</label>
+          <input id="key-name" name="name" required maxlength="100" autocomplete="off" aria-describedby="key-name-hint">
+          <span id="key-name-hint" class="hint">Which app uses it, e.g. Case system.</span>
+        </div>
+        <div class="field">
+          <label for="key-expiry">Expires</label>
+          <select id="key-expiry" name="expiry">
+            <option value="">Never</option>
+            <option value="30">In 30 days</option>
+            <option value="90" selected>In 90 days</option>
+            <option value="365">In a year</option>
+          </select>
+        </div>
+      </div>
+      <fieldset class="scopes" aria-describedby="key-scopes-hint">
+        <legend>Scopes</legend>
+        <span id="key-scopes-hint" class="hint">Give a key only what its app needs.</span>
+        ${scopes}
+      </fieldset>
+      <p id="key-error" class="field-error" role="alert"></p>
+      <div class="form-actions"><button type="submit" id="key-create">Create key</button></div>
+    </form>
+  </details>
+  <section id="key-reveal" class="key-reveal" aria-labelledby="key-reveal-title" hidden tabindex="-1">
+    <h2 id="key-reveal-title">Copy the new key now</h2>
+    <p>This is the only time Quire shows it: only a hash is kept. Store it where its app reads secrets; the app sends it in the header <code>Authorization: Bearer</code> followed by the key.</p>
+    <div class="key-copy">
+      <label for="key-value" class="visually-hidden">The new API key</label>
+      <input id="key-value" readonly spellcheck="false" autocomplete="off">
+      <button type="button" id="key-copy">Copy</button>
+    </div>
+    <div class="form-actions"><button type="button" id="key-done" class="secondary">Done, I have stored it</button></div>
+  </section>
+</section>
+<section id="keys" class="admin-section" aria-labelledby="keys-list-title">
+  <div class="section-head">
+    <h2 id="keys-list-title">Keys</h2>
+    <span id="keys-count" class="count-pill" hidden></span>
+  </div>
+  <p class="loading" id="keys-loading">Loading…</p>
+  <ul id="key-list" class="admin-list" aria-labelledby="keys-list-title" hidden></ul>
+  <section id="keys-empty" class="empty" aria-labelledby="keys-empty-title" hidden>
+    <span class="empty-mark" aria-hidden="true"></span>
+    <h3 id="keys-empty-title">No API keys yet</h3>
+    <p>Create one for each app that should use Quire. You can revoke a key at any time; its app loses access within a second.</p>
+  </section>
+</section>
+<dialog id="key-confirm" aria-labelledby="key-confirm-title" aria-describedby="key-confirm-text">
+  <form method="dialog" class="dialog-form">
+    <h2 id="key-confirm-title">Revoke this key?</h2>
+    <p id="key-confirm-text"></p>
+    <div class="actions dialog-actions">
+      <button type="submit" value="yes" class="danger" id="key-confirm-yes">Revoke key</button>
+      <button type="submit" value="no" class="secondary">Cancel</button>
+    </div>
+  </form>
+</dialog>`,
+    });
+  });
+  /** Webhooks (admins): receivers other apps run, each event type they hear of, and the delivery log. */
+  app.get('/admin/webhooks', { preHandler: requireUser(sessions) }, async (request, reply) => {
+    const user = await currentUser(request, sessions);
+    if (!user?.isAdmin) {
+      return sendProblem(reply, 403, 'Admins only', "Webhooks are managed by Quire's admins.");
+    }
+    const types = Object.entries(WEBHOOK_EVENTS)
+      .map(
+        ([type, { about }], i) => `<div class="check scope-check">
+        <input type="checkbox" id="hook-type-${i}" name="events" value="${type}" aria-describedby="hook-type-${i}-hint">
+        <label for="hook-type-${i}"><code>${type}</code></label>
+        <span id="hook-type-${i}-hint" class="hint">${escapeHtml(about)}</span>
+      </div>`,
+      )
+      .join('\n');
+    return sendAppPage(reply, {
+      title: 'Webhooks – Quire',
+      user: user.displayName,
+      isAdmin: true,
+      page: 'webhooks',
+      section: 'admin',
+      script: 'webhooks.js',
+      main: `<div class="page-head">
+  <div>
+    <h1 id="hooks-title">Webhooks</h1>
+    <p class="lead">Quire tells another app what happens (saves, locks, renames, deletions) by POSTing signed JSON to its URL, and keeps trying until the app answers.</p>
+  </div>
+</div>
+${adminNav('webhooks')}
+<section id="hook-new-section" class="admin-section" aria-labelledby="hook-new-title">
+  <details id="hook-new" class="add-panel">
+    <summary id="hook-new-title">Add a webhook</summary>
+    <form id="hook-form" class="admin-form" novalidate>
+      <div class="share-grid">
+        <div class="field">
+          <label for="hook-url">URL</label>
+          <input id="hook-url" name="url" type="url" required maxlength="2048" autocomplete="off" spellcheck="false" placeholder="https://app.example.com/quire-events" aria-describedby="hook-url-hint">
+          <span id="hook-url-hint" class="hint">An http or https address of the receiving app.</span>
+        </div>
+        <div class="field">
+          <label for="hook-description">Description</label>
+          <input id="hook-description" name="description" maxlength="200" autocomplete="off" aria-describedby="hook-description-hint">
+          <span id="hook-description-hint" class="hint">Optional: which app this is.</span>
+        </div>
+      </div>
+      <fieldset class="scopes" aria-describedby="hook-events-hint">
+        <legend>Events</legend>
+        <span id="hook-events-hint" class="hint">Leave all unchecked to receive every event, including types added later.</span>
+        ${types}
+      </fieldset>
+      <p id="hook-error" class="field-error" role="alert"></p>
+      <div class="form-actions"><button type="submit" id="hook-create">Add webhook</button></div>
+    </form>
+  </details>
+  <section id="hook-reveal" class="key-reveal" aria-labelledby="hook-reveal-title" hidden tabindex="-1">
+    <h2 id="hook-reveal-title">Copy the signing secret now</h2>
+    <p>The receiving app checks each delivery with it: the <code>Quire-Webhook-Signature</code> header is <code>v1=</code> and the HMAC-SHA256 of the timestamp, a dot and the body. Quire shows it only this once.</p>
+    <div class="key-copy">
+      <label for="hook-secret" class="visually-hidden">The webhook's signing secret</label>
+      <input id="hook-secret" readonly spellcheck="false" autocomplete="off">
+      <button type="button" id="hook-copy">Copy</button>
+    </div>
+    <div class="form-actions"><button type="button" id="hook-done" class="secondary">Done, I have stored it</button></div>
+  </section>
+</section>
+<section id="hooks" class="admin-section" aria-labelledby="hooks-list-title">
+  <div class="section-head">
+    <h2 id="hooks-list-title">Receivers</h2>
+    <span id="hooks-count" class="count-pill" hidden></span>
+  </div>
+  <p class="loading" id="hooks-loading">Loading…</p>
+  <ul id="hook-list" class="admin-list" aria-labelledby="hooks-list-title" hidden></ul>
+  <section id="hooks-empty" class="empty" aria-labelledby="hooks-empty-title" hidden>
+    <span class="empty-mark" aria-hidden="true"></span>
+    <h3 id="hooks-empty-title">No webhooks yet</h3>
+    <p>Add the URL of an app that should hear of changes. Each delivery is signed, and retried for a day until the app answers with a 2xx.</p>
+  </section>
+</section>
+<dialog id="hook-confirm" aria-labelledby="hook-confirm-title" aria-describedby="hook-confirm-text">
+  <form method="dialog" class="dialog-form">
+    <h2 id="hook-confirm-title">Delete this webhook?</h2>
+    <p id="hook-confirm-text"></p>
+    <div class="actions dialog-actions">
+      <button type="submit" value="yes" class="danger" id="hook-confirm-yes">Delete webhook</button>
+      <button type="submit" value="no" class="secondary">Cancel</button>
+    </div>
+  </form>
+</dialog>`,
+    });
+  });
   app.get('/admin', { preHandler: requireUser(sessions) }, adminPage);
   // the sections' own addresses show the same page (whose script scrolls to the section)
   app.get('/admin/people', { preHandler: requireUser(sessions) }, adminPage);

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BEARER_CHALLENGE } from '../access/api-keys.ts';
 import { DEFAULT_SESSION_TTL_MS, mintSessionToken, verifySessionToken } from '../auth/sessions.ts';
 import type { AccessStore } from '../storage/types.ts';
 import { type Accounts, checkUserName, type User, UserExistsError } from '../users/accounts.ts';
+import { at, basePath } from './shell.ts';
 
 /** Who is signed in: the session cookie, or the trusted proxy header where one is configured. */
 
@@ -20,6 +23,11 @@ export interface SessionOptions {
    * any name with it.
    */
   trustedUserHeader?: string;
+  /**
+   * For an app that embeds Quire and signs its people in itself: answers who sent the request (see `Identify`).
+   * Asked before Quire's own sign-in; people it names get a Quire account on first sight, without a password.
+   */
+  identify?: Identify | undefined;
   /** Marks the cookie Secure (and names it with the `__Host-` prefix); for deployments served over HTTPS. */
   secureCookies?: boolean;
   /**
@@ -56,6 +64,44 @@ function decodeHeaderValue(value: string): string {
   return utf8.includes('\uFFFD') ? value : utf8;
 }
 
+/**
+ * Who the embedding app says sent a request, from the raw Node request (its cookies, its headers: whatever the app
+ * signs people in with). `name` is the person's stable user name in the app (Quire's user name rules apply: see
+ * `checkUserName`); `displayName` names a new account; `isAdmin` is kept in step with what the app says each time. Answer `null` to
+ * refuse the request (someone the app knows but who may not use Quire), `undefined` to let Quire's own sign-in decide.
+ */
+export type Identify = (
+  request: IncomingMessage,
+) => Promise<{ name: string; displayName?: string; isAdmin?: boolean } | null | undefined>;
+
+/** The account of the person named `name` by a trusted source, created on first sight (without a password). */
+async function accountNamed(
+  opts: SessionOptions,
+  name: string,
+  details: { displayName?: string | undefined; isAdmin?: boolean | undefined } = {},
+): Promise<User | null> {
+  const known = await opts.users.findByName(name);
+  if (known) {
+    if (known.disabledAt) return null;
+    if (details.isAdmin !== undefined && details.isAdmin !== known.isAdmin) {
+      await opts.users.setAdmin(known.id, details.isAdmin);
+      return { ...known, isAdmin: details.isAdmin };
+    }
+    return known;
+  }
+  try {
+    return await opts.users.create({
+      name,
+      ...(details.displayName && { displayName: details.displayName }),
+      ...(details.isAdmin && { isAdmin: true }),
+    });
+  } catch (err) {
+    // Two first requests from the same person raced; the other one created the account.
+    if (err instanceof UserExistsError) return opts.users.findByName(name);
+    throw err;
+  }
+}
+
 async function userFromTrustedHeader(request: FastifyRequest, opts: SessionOptions): Promise<User | null | undefined> {
   if (!opts.trustedUserHeader) return undefined;
   const raw = request.headers[opts.trustedUserHeader.toLowerCase()];
@@ -67,18 +113,26 @@ async function userFromTrustedHeader(request: FastifyRequest, opts: SessionOptio
     request.log.warn({ header: opts.trustedUserHeader }, 'trusted user header holds no valid user name');
     return null;
   }
-  const known = await opts.users.findByName(name);
-  if (known) return known.disabledAt ? null : known;
+  return accountNamed(opts, name);
+}
+
+async function userFromApp(request: FastifyRequest, opts: SessionOptions): Promise<User | null | undefined> {
+  if (!opts.identify) return undefined;
+  const who = await opts.identify(request.raw);
+  if (who === undefined || who === null) return who;
+  let name: string;
   try {
-    return await opts.users.create({ name });
+    name = checkUserName(who.name);
   } catch (err) {
-    // Two first requests from the same person raced; the other one created the account.
-    if (err instanceof UserExistsError) return opts.users.findByName(name);
-    throw err;
+    request.log.warn({ err }, 'the embedding app named a user Quire cannot take');
+    return null;
   }
+  return accountNamed(opts, name, who);
 }
 
 async function resolveUser(request: FastifyRequest, opts: SessionOptions): Promise<User | null> {
+  const fromApp = await userFromApp(request, opts);
+  if (fromApp !== undefined) return fromApp;
   const proxied = await userFromTrustedHeader(request, opts);
   if (proxied !== undefined) return proxied;
   const header = request.headers.cookie;
@@ -179,6 +233,14 @@ export function currentUser(request: FastifyRequest, opts: SessionOptions): Prom
   return user;
 }
 
+/**
+ * Answers `currentUser` for this request with `user`, whoever the cookie names: for a request that proved who it is
+ * another way (a service API key, web/api/service.ts). Must run before anything asks `currentUser`.
+ */
+export function actAs(request: FastifyRequest, opts: SessionOptions, user: User): void {
+  resolved.set(request, { opts, user: Promise.resolve(user) });
+}
+
 /** True when the client ranks JSON above HTML in its Accept header (scripts, not browsers). */
 export function prefersJson(accept: string | undefined): boolean {
   if (!accept) return false;
@@ -207,15 +269,20 @@ export function requireUser(
     if (await currentUser(request, opts)) return;
     if (answer === 'json' || prefersJson(request.headers.accept)) {
       // Answered here rather than thrown: apps that embed these routes without Quire's error mapper get it too.
+      // scripts and other apps learn they may send a service API key instead (RFC 6750)
       await reply
         .code(401)
         .header('cache-control', 'no-store')
+        .headers(BEARER_CHALLENGE)
         .type('application/json; charset=utf-8')
-        .send(JSON.stringify({ error: 'sign in required', login: '/login' }));
+        .send(JSON.stringify({ error: 'sign in required', login: at(request, '/login') }));
       return;
     }
-    const back = request.method === 'GET' || request.method === 'HEAD' ? safeNextPath(request.url) : '/';
+    // `next` is a path of Quire's, without the base path it is served under (see web/shell.ts)
+    const base = basePath(request);
+    const path = request.url.startsWith(`${base}/`) ? request.url.slice(base.length) : '/';
+    const back = request.method === 'GET' || request.method === 'HEAD' ? safeNextPath(path) : '/';
     const target = back === '/' ? '/login' : `/login?next=${encodeURIComponent(back)}`;
-    await reply.header('cache-control', 'no-store').redirect(target, 303);
+    await reply.header('cache-control', 'no-store').redirect(at(request, target), 303);
   };
 }

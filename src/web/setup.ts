@@ -13,7 +13,7 @@ import {
   UserExistsError,
 } from '../users/accounts.ts';
 import { type SessionOptions, startSession } from './session.ts';
-import { escapeHtml, renderCardPage, sendPage } from './shell.ts';
+import { at, escapeHtml, renderCardPage, sendPage } from './shell.ts';
 import { isCrossSite, readForm } from './sign-in.ts';
 
 /**
@@ -273,6 +273,6 @@ export function registerSetupRoutes(app: FastifyInstance, opts: SessionOptions, 
     if (!admin) return alreadySetUp(reply);
     request.log.info({ user: admin.name }, 'first admin created through the setup link');
     await startSession(app, reply, opts, admin);
-    return reply.header('cache-control', 'no-store').redirect('/', 303);
+    return reply.header('cache-control', 'no-store').redirect(at(reply, '/'), 303);
   });
 }

@@ -1,6 +1,24 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** The one HTML shell of Quire's pages, and the one way a page is sent with its headers. */
+
+/**
+ * The path Quire's web routes are served under: '' at the root of the public URL, '/office' when Quire is mounted
+ * there. Pages are written with root-relative URLs ("/login"); `sendPage` puts them under this path, and every
+ * redirect and JSON URL is built with `at`.
+ */
+export const basePath = (r: FastifyRequest | FastifyReply): string => r.server.prefix;
+
+/** A root-relative path of Quire's ("/login") as the browser must ask for it ("/office/login"). */
+export const at = (r: FastifyRequest | FastifyReply, path: string): string => `${r.server.prefix}${path}`;
+
+/** URL attributes in Quire's own markup; what a user wrote is escaped (no raw quote), so it never matches. */
+const ROOT_RELATIVE = /(\s(?:href|src|action|data-[a-z-]+-url)=")\/(?!\/)/g;
+
+/** The page with its root-relative URLs under the base path (see `basePath`). */
+function underBase(html: string, base: string): string {
+  return base === '' ? html : html.replace(ROOT_RELATIVE, `$1${base}/`);
+}
 
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -49,10 +67,16 @@ ${body}
 export type PageKind =
   /** The document pages: Quire's own script and stylesheet. */
   | { kind: 'app' }
-  /** Sign-in and problem pages: the stylesheet and forms posted back to Quire; no script at all. */
-  | { kind: 'plain' }
-  /** The host page: frames the editor, posts the access token to it, and styles itself inline. */
-  | { kind: 'host'; editorOrigin: string };
+  /**
+   * Sign-in and problem pages: the stylesheet and forms posted back to Quire; no script at all. Framed by nobody,
+   * except the embedded host page's own problem pages (by the origins that may frame it).
+   */
+  | { kind: 'plain'; frameAncestors?: readonly string[] | undefined }
+  /**
+   * The host page: frames the editor, posts the access token to it, and styles itself inline. Quire's own pages may
+   * frame it; so may `frameAncestors` (the origins an integrator embeds Quire's host page in, see web/embed.ts).
+   */
+  | { kind: 'host'; editorOrigin: string; frameAncestors?: readonly string[] | undefined };
 
 function policiesOf(page: PageKind): { csp: string[]; referrer: string } {
   switch (page.kind) {
@@ -74,7 +98,7 @@ function policiesOf(page: PageKind): { csp: string[]; referrer: string } {
           "default-src 'none'",
           "style-src 'self'",
           "form-action 'self'",
-          "frame-ancestors 'none'",
+          `frame-ancestors ${page.frameAncestors?.length ? page.frameAncestors.join(' ') : "'none'"}`,
           "base-uri 'none'",
         ],
         referrer: 'same-origin',
@@ -88,7 +112,7 @@ function policiesOf(page: PageKind): { csp: string[]; referrer: string } {
           "script-src 'self'",
           "style-src 'self' 'unsafe-inline'",
           'img-src * data:',
-          "frame-ancestors 'self'",
+          `frame-ancestors ${["'self'", ...(page.frameAncestors ?? [])].join(' ')}`,
         ],
         referrer: 'no-referrer',
       };
@@ -107,7 +131,7 @@ export function sendPage(reply: FastifyReply, page: PageKind, html: string, stat
       'Referrer-Policy': referrer,
       'X-Content-Type-Options': 'nosniff',
     })
-    .send(html);
+    .send(underBase(html, basePath(reply)));
 }
 
 /** A page saying what went wrong, in words, with the way back to the documents. `message` is trusted HTML. */

@@ -6,7 +6,7 @@ import { oidcStartUrl } from './oidc.ts';
 import { SignInLimiter, tooManyAttemptsMessage } from './rate-limit.ts';
 import { currentUser, endSession, type SessionOptions, safeNextPath, startSession } from './session.ts';
 import type { FirstRunSetup } from './setup.ts';
-import { escapeHtml, renderCardPage, sendPage, sendProblem } from './shell.ts';
+import { at, escapeHtml, renderCardPage, sendPage, sendProblem } from './shell.ts';
 
 /** Signing in and out: the sign-in page, its form, and the session cookie it sets or clears. */
 
@@ -153,12 +153,12 @@ export function registerSessionRoutes(
     }
     limiter.succeeded(nameKey);
     await startSession(app, reply, opts, user);
-    return reply.header('cache-control', 'no-store').redirect(next, 303);
+    return reply.header('cache-control', 'no-store').redirect(at(reply, next), 303);
   });
 
   app.post('/logout', async (request, reply) => {
     if (isCrossSite(request)) return refusedCrossSite(reply, 'Sign-out');
     await endSession(app, request, reply, opts);
-    return reply.header('cache-control', 'no-store').redirect('/login', 303);
+    return reply.header('cache-control', 'no-store').redirect(at(reply, '/login'), 303);
   });
 }

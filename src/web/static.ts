@@ -12,6 +12,8 @@ const ASSETS: Record<string, { type: string; body: string }> = {
   'activity.js': { type: 'text/javascript; charset=utf-8', body: asset('activity.js') },
   'share.js': { type: 'text/javascript; charset=utf-8', body: asset('share.js') },
   'admin.js': { type: 'text/javascript; charset=utf-8', body: asset('admin.js') },
+  'api-keys.js': { type: 'text/javascript; charset=utf-8', body: asset('api-keys.js') },
+  'webhooks.js': { type: 'text/javascript; charset=utf-8', body: asset('webhooks.js') },
   'app.css': { type: 'text/css; charset=utf-8', body: asset('app.css') },
 };
 

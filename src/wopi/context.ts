@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { AccessPolicy } from '../access/policy.ts';
+import type { AccessRules } from '../access/policy.ts';
 import type { Grant, TokenService } from '../auth/tokens.ts';
 import type { Clock } from '../core/clock.ts';
 import type { HostPageAction } from '../discovery/editor.ts';
@@ -62,7 +62,7 @@ export interface WopiHost {
   clock: Clock;
   tokens: TokenService;
   /** Who may do what with a document: the WOPI endpoint and the web app ask the same policy. */
-  access: AccessPolicy;
+  access: AccessRules;
   config: WopiConfig;
   urls: HostUrls;
   /** The editor's flavour as currently known (configured, or read from its discovery XML). */

@@ -1,3 +1,4 @@
+import { allows } from '../access/policy.ts';
 import { badRequest, conflict, notImplemented, QuireError } from '../core/errors.ts';
 import { illegalNameReason, makeLegalName, nonClobberingNames, splitExtension } from '../documents/names.ts';
 import type { FileRecord, FileState, NewVersion } from '../storage/types.ts';
@@ -55,7 +56,7 @@ async function mayEdit(host: WopiHost, req: WopiRequest, file: FileRecord): Prom
     isAdmin: grant.isAdmin === true,
     createdAt: 0,
   };
-  return host.access.allows({ kind: 'user', user }, file, 'editor');
+  return allows(host.access, { kind: 'user', user }, file, 'editor');
 }
 
 /**

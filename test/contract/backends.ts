@@ -2,27 +2,15 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.ts';
-import type { Storage } from '../../src/storage/types.ts';
+import type { StorageBackend } from '../../src/testing/index.ts';
 import { openTestPostgresStorage, postgresAvailable, TEST_DATABASE_URL } from '../helpers/host.ts';
 
 /**
- * One storage implementation as the contract suites see it. A new backend joins every suite with one entry in
- * `backends`.
+ * One storage implementation as the contract suites (src/testing/, `quire/testing`) see it; Quire's own always open
+ * peers. A new backend joins every suite with one entry in `backends`; `module` lets the suites open it in another
+ * process too (they import this file there and find the backend by name).
  */
-export interface Backend {
-  name: string;
-  /**
-   * Opens a fresh, empty store whose data lives in (or is named after) `dir`, a new empty directory. Its close()
-   * discards whatever lives outside `dir` (a PostgreSQL schema, a bucket); the suites remove `dir` themselves.
-   */
-  open(dir: string): Promise<Storage>;
-  /**
-   * Opens a second, independent Storage on the data `open(dir)` created, with its own connections, as another
-   * process or another instance behind the same address would. Its close() leaves the data alone. It may be called
-   * from another process (see peer-process.ts), so it must depend on `dir` alone.
-   */
-  openPeer(dir: string): Promise<Storage>;
-}
+export type Backend = StorageBackend & Required<Pick<StorageBackend, 'openPeer' | 'module'>>;
 
 /** The schema a PostgreSQL store under `dir` uses: derived from the (unique, temporary) dir, so peers find it. */
 const schemaFor = (dir: string) => `quire_test_${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`;
@@ -36,6 +24,7 @@ export const backends: Backend[] = [
     name: 'sqlite',
     open: (dir) => openSqliteStorage(dir),
     openPeer: (dir) => openSqliteStorage(dir),
+    module: import.meta.url,
   },
   ...(postgresAvailable
     ? [
@@ -50,13 +39,8 @@ export const backends: Backend[] = [
               blobDir: join(dir, 'blobs'),
               maxConnections: 4,
             }),
+          module: import.meta.url,
         },
       ]
     : []),
 ];
-
-export function backendNamed(name: string): Backend {
-  const backend = backends.find((b) => b.name === name);
-  if (!backend) throw new Error(`no backend named ${JSON.stringify(name)}`);
-  return backend;
-}

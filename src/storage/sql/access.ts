@@ -132,6 +132,13 @@ export class SqlAccessStore implements AccessStore {
       updateLink: `UPDATE ${links} SET role = $2, secure_view = $3, password_hash = $4, expires_at = $5,
                      disabled_at = $6 WHERE id = $1`,
       linksOf: `SELECT * FROM ${links} WHERE file_id = $1 ORDER BY created_at`,
+      // of live documents: one owner's (ownedBy), or everyone's
+      sharesOfLive: (ownedBy: boolean) =>
+        `SELECT s.* FROM ${shares} s JOIN ${files} f ON f.id = s.file_id AND f.deleted_at IS NULL
+         ${ownedBy ? 'WHERE f.owner_id = $1' : ''} ORDER BY s.created_at, s.principal`,
+      linksOfLive: (ownedBy: boolean) =>
+        `SELECT l.* FROM ${links} l JOIN ${files} f ON f.id = l.file_id AND f.deleted_at IS NULL
+         ${ownedBy ? 'WHERE f.owner_id = $1' : ''} ORDER BY l.created_at`,
       guestByName: `SELECT * FROM ${guests} WHERE link_id = $1 AND name_key = $2`,
       guestById: `SELECT * FROM ${guests} WHERE id = $1`,
       insertGuest: `INSERT INTO ${guests} (id, link_id, name, name_key, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -262,6 +269,16 @@ export class SqlAccessStore implements AccessStore {
   async linksOf(fileId: string): Promise<ShareLink[]> {
     if (!storable(fileId)) return [];
     return (await this.db.all<LinkRow>(this.sql.linksOf, [fileId])).map(toLink);
+  }
+
+  async sharingOf(ownerId: string | null): Promise<{ shares: Share[]; links: ShareLink[] }> {
+    if (ownerId !== null && !storable(ownerId)) return { shares: [], links: [] };
+    const args = ownerId === null ? [] : [ownerId];
+    const [shares, links] = await Promise.all([
+      this.db.all<ShareRow>(this.sql.sharesOfLive(ownerId !== null), args),
+      this.db.all<LinkRow>(this.sql.linksOfLive(ownerId !== null), args),
+    ]);
+    return { shares: shares.map(toShare), links: links.map(toLink) };
   }
 
   async guest(linkId: string, name: string, nameKey: string, at: number): Promise<Guest> {

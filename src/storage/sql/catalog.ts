@@ -251,7 +251,10 @@ export class SqlCatalog implements Catalog, LockStore {
     return this.fileRecord(tx, file.id);
   }
 
-  /** Writes the event `describe` makes of `result`, if any, in the change's transaction. */
+  /**
+   * Writes the event `describe` makes of `result`, if any, in the change's transaction, with its webhook deliveries
+   * (the event log's `insert` writes the outbox too).
+   */
   private async record<R>(tx: SqlExecutor, describe: Describe<R> | undefined, result: R, at: number): Promise<R> {
     const event = describe?.(result);
     if (event) await this.events.insert(tx, event, at);

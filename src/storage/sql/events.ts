@@ -1,5 +1,6 @@
 import type { EventLog, EventQuery, EventRecord, NewEvent } from '../types.ts';
 import { type SqlDatabase, type SqlExecutor, storable } from './database.ts';
+import { SqlWebhookStore } from './webhooks.ts';
 
 /** The longest text kept of any one field a client sends (a User-Agent, a correlation id). */
 const MAX_FIELD = 512;
@@ -37,11 +38,17 @@ function toEvent(r: EventRow): EventRecord {
   };
 }
 
-/** The event log in the catalog's database, on either backend; changes write theirs through `insert`. */
+/**
+ * The event log in the catalog's database, on either backend; changes write theirs through `insert`, which also
+ * writes the event's webhook deliveries (the outbox) in the same transaction.
+ */
 export class SqlEventLog implements EventLog {
   private readonly sql;
+  /** The webhooks an event is delivered to, and the outbox `insert` fills. */
+  readonly webhooks: SqlWebhookStore;
 
   constructor(private readonly db: SqlDatabase) {
+    this.webhooks = new SqlWebhookStore(db);
     const events = db.dialect.table('events');
     const columns = 'at, type, file_id, user_id, user_name, address, client, correlation_id, session_id, details';
     this.sql = {
@@ -65,7 +72,10 @@ export class SqlEventLog implements EventLog {
       text(event.sessionId),
       event.details === undefined ? null : JSON.stringify(event.details),
     ]);
-    return { ...event, id: Number(row?.id), at };
+    const record = { ...event, id: Number(row?.id), at };
+    // the outbox: one delivery per matching webhook, committed with the event (and the change it reports) or not at all
+    await this.webhooks.enqueueEvent(executor, record);
+    return record;
   }
 
   append(event: NewEvent, at: number): Promise<EventRecord> {

@@ -152,6 +152,54 @@ const MIGRATIONS: ReadonlyArray<(d: Dialect) => string[]> = [
       `ALTER TABLE ${t('users')} ADD COLUMN disabled_at ${d.int8}`,
     ];
   },
+  // 4: service API keys: only the SHA-256 of each key's secret is kept; scopes space-separated; last use coarse
+  (d) => [
+    `CREATE TABLE ${d.table('api_keys')} (
+      id            TEXT PRIMARY KEY,
+      name          TEXT NOT NULL,
+      secret_hash   TEXT NOT NULL,
+      scopes        TEXT NOT NULL,
+      created_at    ${d.int8} NOT NULL,
+      created_by    TEXT NOT NULL,
+      expires_at    ${d.int8},
+      revoked_at    ${d.int8},
+      last_used_at  ${d.int8}
+    )`,
+  ],
+  // 5: webhooks (the secret kept as is: Quire signs with it) and their outbox: one delivery per event per matching
+  // webhook, written in the event's transaction; `kinds` is what the outbox write matches (',kind,kind,')
+  (d) => {
+    const t = (name: string) => d.table(name);
+    return [
+      `CREATE TABLE ${t('webhooks')} (
+        id           TEXT PRIMARY KEY,
+        url          TEXT NOT NULL,
+        events       TEXT,
+        kinds        TEXT NOT NULL,
+        description  TEXT NOT NULL,
+        secret       TEXT NOT NULL,
+        created_at   ${d.int8} NOT NULL,
+        created_by   TEXT NOT NULL
+      )`,
+      `CREATE TABLE ${t('webhook_deliveries')} (
+        id               TEXT PRIMARY KEY,
+        webhook_id       TEXT NOT NULL REFERENCES ${t('webhooks')}(id),
+        event_id         ${d.int8},
+        kind             TEXT NOT NULL,
+        created_at       ${d.int8} NOT NULL,
+        queued_at        ${d.int8} NOT NULL,
+        state            TEXT NOT NULL,
+        attempts         INTEGER NOT NULL,
+        next_attempt_at  ${d.int8},
+        last_attempt_at  ${d.int8},
+        last_status      INTEGER,
+        last_error       TEXT,
+        finished_at      ${d.int8}
+      )`,
+      `CREATE INDEX webhook_deliveries_due ON ${t('webhook_deliveries')} (state, next_attempt_at)`,
+      `CREATE INDEX webhook_deliveries_by_webhook ON ${t('webhook_deliveries')} (webhook_id, created_at)`,
+    ];
+  },
 ];
 
 /** Schema 1 as it shipped: tests build an old database from it to check the way up. */

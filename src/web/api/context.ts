@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { ApiKeys } from '../../access/api-keys.ts';
 import type { Access } from '../../access/policy.ts';
 import { atLeast, type Role } from '../../access/roles.ts';
 import { forbidden, notFound, QuireError } from '../../core/errors.ts';
@@ -7,10 +8,14 @@ import type { User } from '../../users/accounts.ts';
 import type { WopiHost } from '../../wopi/context.ts';
 import { currentUser, type SessionOptions } from '../session.ts';
 
-/** What every part of the JSON API works with: the host (storage, clock, limits) and how people are signed in. */
+/**
+ * What every part of the JSON API works with: the host (storage, clock, limits), how people are signed in, and the
+ * service API keys other apps call with (absent when the storage keeps none).
+ */
 export interface ApiContext {
   host: WopiHost;
   sessions: SessionOptions;
+  apiKeys?: ApiKeys | undefined;
 }
 
 /** The document with its lock, or 404. Only for callers that have checked access (see `documentFor`). */
@@ -64,7 +69,10 @@ export async function actorOf(ctx: ApiContext, request: FastifyRequest): Promise
   };
 }
 
-/** The signed-in user; the API's preHandler has already turned everyone else away. */
+/**
+ * The signed-in user, or the service principal of the API key the request came with (an admin-like user whose id
+ * starts with "apikey:", see access/api-keys.ts); the API's preHandlers have already turned everyone else away.
+ */
 export async function signedInUser({ sessions }: ApiContext, request: FastifyRequest): Promise<User> {
   const user = await currentUser(request, sessions);
   if (!user) throw new QuireError(401, 'sign in required');

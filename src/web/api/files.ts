@@ -5,10 +5,11 @@ import { deleteDocument, importFile, renameDocument } from '../../documents/docu
 import { EVENT } from '../../documents/events.ts';
 import { illegalNameReason } from '../../documents/names.ts';
 import { isTemplateKind, openTemplate, TEMPLATES, templateFor } from '../../documents/templates.ts';
-import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser, stateOf } from './context.ts';
+import { basePath } from '../shell.ts';
+import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser } from './context.ts';
 import { sendDownload } from './download.ts';
 import { readJsonObject, stringField } from './json-body.ts';
-import { fileView, userNames } from './views.ts';
+import { fileView, sharingSummaries, userNames } from './views.ts';
 
 type IdParams = { Params: { id: string } };
 
@@ -18,10 +19,20 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
 
   const view = async (request: FastifyRequest, fileId: string) => {
     const { access, ...state } = await documentFor(ctx, request, fileId, 'viewer');
-    return fileView(state, userNames(storage), access);
+    return fileView(state, userNames(storage), access, basePath(request));
   };
   const created = async (request: FastifyRequest, reply: FastifyReply, fileId: string) =>
     reply.code(201).send(await view(request, fileId));
+
+  /** The ids of the documents shared with a user or one of their groups. */
+  const sharedWith = async (userId: string): Promise<Set<string>> => {
+    const groups = (await storage.access?.groupsOf(userId)) ?? [];
+    const principals = [
+      { kind: 'user' as const, id: userId },
+      ...groups.map((g) => ({ kind: 'group' as const, id: g.id })),
+    ];
+    return new Set(((await storage.access?.sharesTo(principals)) ?? []).map((s) => s.fileId));
+  };
 
   /** The documents the user may see: `?scope=mine` (owned), `shared` (shared with them), or both (the default). */
   api.get<{ Querystring: { scope?: string } }>('/api/files', async (request) => {
@@ -29,15 +40,25 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
     const scope = request.query.scope ?? 'all';
     if (!['all', 'mine', 'shared'].includes(scope)) throw badRequest('scope must be all, mine or shared');
     const nameOf = userNames(storage);
-    const states = await storage.catalog.listStates(clock.now());
+    const now = clock.now();
+    const states = await storage.catalog.listStates(now);
+    // what is shared of the documents the caller manages (their own; an admin's, all): one read for the list
+    const summaries =
+      scope === 'shared' ? new Map() : await sharingSummaries(storage, user.isAdmin ? null : user.id, now);
+    // an admin may see everything, but "shared with me" is what was shared with them (or their groups)
+    const sharedWithAdmin = scope === 'shared' && user.isAdmin ? await sharedWith(user.id) : null;
     const views = await Promise.all(
       states.map(async (s) => {
-        const access = await ctx.host.access.accessTo({ kind: 'user', user }, s.file);
-        if (!access) return null;
         const mine = s.file.ownerId === user.id;
         if (scope === 'mine' && !mine) return null;
-        if (scope === 'shared' && (mine || (access.via !== 'share' && access.via !== 'group'))) return null;
-        return fileView(s, nameOf, access);
+        if (scope === 'shared' && mine) return null;
+        const access = await ctx.host.access.accessTo({ kind: 'user', user }, s.file);
+        if (!access) return null;
+        if (scope === 'shared' && access.via !== 'share' && access.via !== 'group' && !sharedWithAdmin?.has(s.file.id))
+          return null;
+        const view = await fileView(s, nameOf, access, basePath(request));
+        if (access.role !== 'owner') return view;
+        return { ...view, sharing: summaries.get(s.file.id) ?? { shares: [], links: 0 } };
       }),
     );
     return views.filter((v) => v !== null);

@@ -3,6 +3,7 @@ import { badRequest, notFound } from '../../core/errors.ts';
 import { restoreRescued } from '../../documents/documents.ts';
 import { EVENT } from '../../documents/events.ts';
 import { splitExtension } from '../../documents/names.ts';
+import { basePath } from '../shell.ts';
 import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser } from './context.ts';
 import { sendDownload } from './download.ts';
 import { fileView, rescuedView, userNames } from './views.ts';
@@ -21,7 +22,9 @@ export function registerRescued(api: FastifyInstance, ctx: ApiContext): void {
   api.get<{ Params: { id: string } }>('/api/files/:id/rescued', async (request) => {
     const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
     const nameOf = userNames(storage);
-    return Promise.all((await storage.catalog.listRescued(file.id)).map((r) => rescuedView(r, nameOf)));
+    return Promise.all(
+      (await storage.catalog.listRescued(file.id)).map((r) => rescuedView(r, nameOf, basePath(request))),
+    );
   });
 
   api.get<RescuedParams>('/api/files/:id/rescued/:rescued/content', async (request, reply) => {
@@ -52,6 +55,6 @@ export function registerRescued(api: FastifyInstance, ctx: ApiContext): void {
       actor: await actorOf(ctx, request),
     });
     const { access, ...state } = await documentFor(ctx, request, file.id, 'viewer');
-    return fileView(state, userNames(storage), access);
+    return fileView(state, userNames(storage), access, basePath(request));
   });
 }

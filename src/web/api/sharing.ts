@@ -1,12 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { linkProblem } from '../../access/policy.ts';
 import { checkRole, checkSecureView, groupNameKey, type Sharing } from '../../access/sharing.ts';
 import { badRequest, forbidden, notFound } from '../../core/errors.ts';
 import type { FileRecord, Principal, Share, ShareLink } from '../../storage/types.ts';
+import { basePath } from '../shell.ts';
 import { type ApiContext, actorOf, documentFor, signedInUser } from './context.ts';
 import { readJsonObject } from './json-body.ts';
 import { userNames } from './views.ts';
 
 type IdParams = { Params: { id: string } };
+
+/** What a link's PATCH may change. */
+const LINK_FIELDS = ['role', 'expiresAt', 'password', 'secureView', 'disabled'] as const;
 
 /** A time given as an ISO string or ms since epoch; null clears it. */
 function timeField(value: unknown, key: string): number | null | undefined {
@@ -24,15 +29,19 @@ function passwordField(value: unknown): string | null | undefined {
   return value;
 }
 
-export function linkView(link: ShareLink) {
+/** A link as the API shows it; `base` is the path Quire is served under (its URL carries it). */
+export function linkView(link: ShareLink, now: number, base = '') {
+  const problem = linkProblem(link, now);
   return {
     id: link.id,
-    url: `/s/${encodeURIComponent(link.id)}`,
+    url: `${base}/s/${encodeURIComponent(link.id)}`,
     role: link.role,
     secureView: link.secureView,
     hasPassword: link.passwordHash !== null,
     expiresAt: link.expiresAt === null ? null : new Date(link.expiresAt).toISOString(),
     disabled: link.disabledAt !== null,
+    // past its expiry (and not disabled): shown as expired, not as active
+    expired: link.disabledAt === null && problem !== null,
     createdAt: new Date(link.createdAt).toISOString(),
   };
 }
@@ -92,7 +101,11 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
       owner: { id: file.ownerId, name: await nameOf(file.ownerId) },
       shares: await Promise.all(shares.map((s) => shareView(s, nameOf))),
       // a link is a secret: only those who manage the document see them
-      ...(manages && { links: ((await storage.access?.linksOf(file.id)) ?? []).map(linkView) }),
+      ...(manages && {
+        links: ((await storage.access?.linksOf(file.id)) ?? []).map((l) =>
+          linkView(l, ctx.host.clock.now(), basePath(request)),
+        ),
+      }),
     };
   });
 
@@ -131,7 +144,7 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
       },
       await actorOf(ctx, request),
     );
-    return reply.code(201).send(linkView(link));
+    return reply.code(201).send(linkView(link, ctx.host.clock.now(), basePath(request)));
   });
 
   api.patch<{ Params: { id: string; link: string } }>('/api/files/:id/links/:link', async (request) => {
@@ -141,6 +154,8 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
       throw badRequest('"disabled" must be true or false');
     const password = passwordField(body.password);
     const expiresAt = timeField(body.expiresAt, 'expiresAt');
+    if (!LINK_FIELDS.some((key) => body[key] !== undefined))
+      throw badRequest(`say what to change: ${LINK_FIELDS.map((k) => `"${k}"`).join(', ')}`);
     const link = await sharing.updateLink(
       file,
       request.params.link,
@@ -153,7 +168,7 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
       },
       await actorOf(ctx, request),
     );
-    return linkView(link);
+    return linkView(link, ctx.host.clock.now(), basePath(request));
   });
 
   /** Who one can share with: active people and the groups. */

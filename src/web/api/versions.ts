@@ -3,6 +3,7 @@ import { badRequest, notFound } from '../../core/errors.ts';
 import { restoreVersion } from '../../documents/documents.ts';
 import { EVENT } from '../../documents/events.ts';
 import { splitExtension } from '../../documents/names.ts';
+import { basePath } from '../shell.ts';
 import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser } from './context.ts';
 import { sendDownload } from './download.ts';
 import { fileView, userNames, versionView } from './views.ts';
@@ -22,7 +23,7 @@ export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
     const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
     const nameOf = userNames(storage);
     const versions = await storage.catalog.listVersions(file.id);
-    return Promise.all(versions.map((v) => versionView(v, file.version, nameOf)));
+    return Promise.all(versions.map((v) => versionView(v, file.version, nameOf, basePath(request))));
   });
 
   api.get<VersionParams>('/api/files/:id/versions/:version/content', async (request, reply) => {
@@ -53,6 +54,6 @@ export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
       actor: await actorOf(ctx, request),
     });
     const { access, ...state } = await documentFor(ctx, request, file.id, 'viewer');
-    return fileView(state, userNames(storage), access);
+    return fileView(state, userNames(storage), access, basePath(request));
   });
 }

@@ -3,6 +3,7 @@
 import {
   ago,
   api,
+  at,
   describeAddress,
   describeClient,
   el,
@@ -45,7 +46,7 @@ function doc(fileId, fallback) {
   if (!fileId) return el('span', { class: 'doc', text: fallback ?? 'a document' });
   const name = fileNames.get(fileId) ?? fallback ?? 'a deleted document';
   if (!existing.has(fileId)) return el('span', { class: 'doc gone', title: 'No longer exists', text: name });
-  return el('a', { class: 'doc', href: `/files/${path(fileId)}`, text: name });
+  return el('a', { class: 'doc', href: at(`/files/${path(fileId)}`), text: name });
 }
 
 const quoted = (text) => el('q', { class: 'reason', text });
@@ -103,10 +104,25 @@ function sentence(e) {
       return [`dropped ${n} old autosave${n === 1 ? '' : 's'} from the history of `, file()];
     }
     case 'token.minted': {
-      const kind = d.write === false ? 'a read-only' : 'an editing';
-      const toWhom = typeof d.for === 'string' && d.for !== e.user?.id ? [` to ${d.for}`] : [];
+      // minted with an API key: the role and the app's own user, by name
+      const kind =
+        typeof d.role === 'string'
+          ? `${d.role === 'editor' ? 'an' : 'a'} ${d.role}'s`
+          : d.write === false
+            ? 'a read-only'
+            : 'an editing';
+      const who = typeof d.forName === 'string' ? d.forName : d.for;
+      const toWhom = typeof who === 'string' && d.for !== e.user?.id ? [` to ${who}`] : [];
       return [`issued ${kind} access token for `, file(), ...toWhom];
     }
+    case 'apikey.created':
+      return [
+        'made the API key ',
+        quoted(d.name ?? d.key),
+        ...(Array.isArray(d.scopes) ? [` (${d.scopes.join(', ')})`] : []),
+      ];
+    case 'apikey.revoked':
+      return ['revoked the API key ', quoted(d.name ?? d.key)];
     default:
       return [e.type, ...(e.fileId ? [' on ', file()] : [])];
   }
@@ -125,6 +141,7 @@ const KINDS = {
   'lock.changed': 'lock',
   'lock.released': 'lock',
   'versions.thinned': 'change',
+  'apikey.revoked': 'danger',
 };
 
 const sep = () => el('span', { class: 'sep', 'aria-hidden': 'true', text: '·' });
@@ -146,7 +163,7 @@ function whoOf(e) {
   if (!e.user) return el('strong', { class: 'who', text: 'Quire' });
   return el('a', {
     class: 'who',
-    href: `/activity?${query({ user: e.user.id })}`,
+    href: at(`/activity?${query({ user: e.user.id })}`),
     title: `Only what ${e.user.name} did`,
     'data-user': e.user.id,
     text: e.user.name,
@@ -249,7 +266,7 @@ function showFilters() {
   if (state.user && !who.has(state.user)) who.set(state.user, state.user);
   fillSelect(userSelect, who, 'Everyone', state.user);
   clearButton.hidden = !state.file && !state.user;
-  exportLink.href = `/api/events.jsonl?${query({ file: state.file, user: state.user, limit: 1000 })}`;
+  exportLink.href = at(`/api/events.jsonl?${query({ file: state.file, user: state.user, limit: 1000 })}`);
   exportLink.title = 'The newest 1,000 events shown here, one JSON object a line';
 
   const docName = state.file && (fileNames.get(state.file) ?? 'this document');
@@ -285,7 +302,7 @@ function learn(events) {
 const matches = (e) => (!state.file || e.fileId === state.file) && (!state.user || e.user?.id === state.user);
 
 async function loadFiles() {
-  const files = await api('GET', '/api/files');
+  const files = await api('GET', at('/api/files'));
   existing.clear();
   for (const f of files) {
     existing.add(f.id);
@@ -297,7 +314,7 @@ async function load() {
   loading.hidden = false;
   container.setAttribute('aria-busy', 'true');
   try {
-    const events = await api('GET', `/api/events?${query({ file: state.file, user: state.user, limit: PAGE })}`);
+    const events = await api('GET', at(`/api/events?${query({ file: state.file, user: state.user, limit: PAGE })}`));
     learn(events);
     state.events = events;
     state.more = events.length === PAGE;
@@ -316,7 +333,7 @@ async function loadMore() {
   try {
     const older = await api(
       'GET',
-      `/api/events?${query({ file: state.file, user: state.user, limit: PAGE, before: oldest?.id })}`,
+      at(`/api/events?${query({ file: state.file, user: state.user, limit: PAGE, before: oldest?.id })}`),
     );
     learn(older);
     state.events.push(...older.filter((e) => !state.events.some((known) => known.id === e.id)));
@@ -338,7 +355,7 @@ async function loadMore() {
 async function applyFilters(next, { push = true } = {}) {
   state.file = next.file;
   state.user = next.user;
-  if (push) history.pushState(null, '', `/activity${query(next) ? `?${query(next)}` : ''}`);
+  if (push) history.pushState(null, '', at(`/activity${query(next) ? `?${query(next)}` : ''}`));
   document.body.dataset.ready = 'false';
   showFilters();
   try {
@@ -383,7 +400,11 @@ async function start() {
     applyFilters(state, { push: false });
   });
   try {
-    const [me, [newest]] = await Promise.all([api('GET', '/api/me'), api('GET', '/api/events?limit=1'), loadFiles()]);
+    const [me, [newest]] = await Promise.all([
+      api('GET', at('/api/me')),
+      api('GET', at('/api/events?limit=1')),
+      loadFiles(),
+    ]);
     people.set(me.id, me.displayName);
     // from the newest event known before the list is read: nothing that happens after it is missed
     followEvents(onEvent, { after: newest?.id ?? 0, onState: showLiveState });

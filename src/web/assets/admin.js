@@ -1,6 +1,6 @@
 // People & groups, for admins: the accounts (add one, make or unmake an admin, disable or enable), and the groups
 // (create, delete, add and remove members). Everything through /api/admin/…; names are drawn as text, never HTML.
-import { api, el, hueOf, initials, say } from './common.js';
+import { api, at, el, hueOf, initials, say } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const me = document.body.dataset.me;
@@ -79,7 +79,7 @@ function personItem(u) {
           )
             return;
           await act(adminButton, async () => {
-            await api('PATCH', `/api/admin/users/${path(u.id)}`, { isAdmin: !u.isAdmin });
+            await api('PATCH', at(`/api/admin/users/${path(u.id)}`), { isAdmin: !u.isAdmin });
             return u.isAdmin ? `${name} is no longer an admin.` : `${name} is now an admin.`;
           });
         },
@@ -108,7 +108,7 @@ function personItem(u) {
           );
           if (!ok) return;
           await act(disableButton, async () => {
-            await api('PATCH', `/api/admin/users/${path(u.id)}`, { disabled: !u.disabled });
+            await api('PATCH', at(`/api/admin/users/${path(u.id)}`), { disabled: !u.disabled });
             return u.disabled ? `${name} can sign in again.` : `${name} is disabled and can no longer sign in.`;
           });
         },
@@ -171,7 +171,7 @@ $('person-form').addEventListener('submit', (e) => {
   const isAdmin = $('person-admin').checked;
   const button = $('person-add');
   button.disabled = true;
-  api('POST', '/api/admin/users', {
+  api('POST', at('/api/admin/users'), {
     name,
     ...(displayName && { displayName }),
     ...(password && { password }),
@@ -235,7 +235,7 @@ function groupItem(g) {
       await act(
         deleteButton,
         async () => {
-          await api('DELETE', `/api/admin/groups/${path(g.id)}`);
+          await api('DELETE', at(`/api/admin/groups/${path(g.id)}`));
           return `Deleted the group ${g.name}.`;
         },
         () => $('group-name'),
@@ -284,7 +284,7 @@ function groupItem(g) {
                 act(
                   remove,
                   async () => {
-                    await api('DELETE', `/api/admin/groups/${path(g.id)}/members/${path(m.id)}`);
+                    await api('DELETE', at(`/api/admin/groups/${path(g.id)}/members/${path(m.id)}`));
                     return `Removed ${name} from ${g.name}.`;
                   },
                   () => document.getElementById(selectId),
@@ -315,7 +315,7 @@ function groupItem(g) {
           act(
             addButton,
             async () => {
-              await api('PUT', `/api/admin/groups/${path(g.id)}/members/${path(user.id)}`);
+              await api('PUT', at(`/api/admin/groups/${path(g.id)}/members/${path(user.id)}`));
               return `Added ${nameOf(user)} to ${g.name}.`;
             },
             () => document.getElementById(selectId),
@@ -354,7 +354,7 @@ $('group-form').addEventListener('submit', (e) => {
     return;
   }
   act($('group-create'), async () => {
-    const group = await api('POST', '/api/admin/groups', { name });
+    const group = await api('POST', at('/api/admin/groups'), { name });
     input.value = '';
     return `Created the group ${group.name}. Add its members below.`;
   });
@@ -362,7 +362,7 @@ $('group-form').addEventListener('submit', (e) => {
 
 async function load() {
   try {
-    [people, groups] = await Promise.all([api('GET', '/api/admin/users'), api('GET', '/api/admin/groups')]);
+    [people, groups] = await Promise.all([api('GET', at('/api/admin/users')), api('GET', at('/api/admin/groups'))]);
     renderPeople();
     renderGroups();
     document.body.dataset.ready = 'true';

@@ -2,6 +2,7 @@
 // through it. No framework; works from a phone.
 import {
   api,
+  at,
   cell,
   el,
   followEvents,
@@ -73,7 +74,7 @@ function showView(next, { push = false } = {}) {
 
 async function namesOfOwners() {
   if (!ownerNames) {
-    const { users } = await api('GET', '/api/people');
+    const { users } = await api('GET', at('/api/people'));
     ownerNames = new Map(users.map((u) => [u.id, u.displayName || u.name]));
   }
   return ownerNames;
@@ -89,6 +90,54 @@ function roleBadges(f) {
   ];
 }
 
+/** "A, B and C". */
+const listOf = (parts) =>
+  parts.length < 2 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+
+/**
+ * The "Shared" marker of a document one manages: how many people, groups and working links have it, their names
+ * (and roles) on hover and for screen readers; it opens the share dialog. Nothing for a document shared with nobody.
+ */
+function sharedMarker(f, openSharing) {
+  const sharing = f.sharing;
+  if (!sharing || (sharing.shares.length === 0 && sharing.links === 0)) return null;
+  const links = sharing.links === 1 ? 'a link' : sharing.links > 1 ? `${sharing.links} links` : null;
+  const who = listOf([...sharing.shares.map((s) => s.name), ...(links ? [`anyone with ${links}`] : [])]);
+  const detail = [
+    ...sharing.shares.map((s) => `${s.name} (${(ROLE_LABEL[s.role] ?? s.role).toLowerCase()})`),
+    ...(links ? [`Anyone with ${links}`] : []),
+  ];
+  const marker = el(
+    'button',
+    {
+      type: 'button',
+      class: 'badge shared-marker',
+      'data-opens': 'marker',
+      title: `Shared with:\n${detail.join('\n')}`,
+      'aria-label': `Shared with ${who}. Manage sharing of ${f.name}`,
+      onclick: () => openSharing(marker),
+    },
+    el('span', { class: 'shared-mark', 'aria-hidden': 'true', text: '⇆' }),
+    ` Shared · ${sharing.shares.length + sharing.links}`,
+  );
+  return marker;
+}
+
+/**
+ * Opens the share dialog of `f` from `from` (its marker or its Share button); after a change the list is redrawn
+ * and the focus goes to the same control of the redrawn row (its Share button when the marker went).
+ */
+function sharingOf(f) {
+  return (from) =>
+    openShareDialog({ id: f.id, name: f.name }, from, async () => {
+      await refresh();
+      const row = document.querySelector(`#files tr[data-file="${CSS.escape(f.id)}"]`);
+      (
+        row?.querySelector(`[data-opens="${from.dataset.opens}"]`) ?? row?.querySelector('[data-opens="share"]')
+      )?.focus();
+    });
+}
+
 function fileActions(f) {
   const open =
     f.role === 'viewer'
@@ -101,14 +150,9 @@ function fileActions(f) {
     type: 'button',
     class: 'link',
     text: manages ? 'Share' : 'Who has access',
+    'data-opens': 'share',
     'aria-label': manages ? `Share ${f.name}` : `Who has access to ${f.name}`,
-    // after a change the list is drawn afresh: the focus goes to this row's new Share button
-    onclick: () =>
-      openShareDialog({ id: f.id, name: f.name }, shareButton, async () => {
-        await refresh();
-        const label = shareButton.getAttribute('aria-label');
-        document.querySelector(`#files [aria-label="${CSS.escape(label)}"]`)?.focus();
-      }),
+    onclick: () => sharingOf(f)(shareButton),
   });
   return el(
     'div',
@@ -118,7 +162,7 @@ function fileActions(f) {
     f.secureView ? null : el('a', { href: f.urls.download, text: 'Download', 'aria-label': `Download ${f.name}` }),
     el('a', { href: f.urls.history, text: 'History', 'aria-label': `History of ${f.name}` }),
     el('a', {
-      href: `/activity?file=${encodeURIComponent(f.id)}`,
+      href: at(`/activity?file=${encodeURIComponent(f.id)}`),
       text: 'Activity',
       'aria-label': `Activity of ${f.name}`,
     }),
@@ -133,7 +177,7 @@ function fileActions(f) {
             const name = await renameDialog(f.name);
             if (!name || name === f.name) return;
             await run(async () => {
-              const renamed = await api('POST', `/api/files/${encodeURIComponent(f.id)}/rename`, { name });
+              const renamed = await api('POST', at(`/api/files/${encodeURIComponent(f.id)}/rename`), { name });
               return `Renamed to ${renamed.name}.`;
             });
           },
@@ -148,7 +192,7 @@ function fileActions(f) {
           onclick: async () => {
             if (!(await confirmDialog(`Delete ${f.name}?`))) return;
             await run(async () => {
-              await api('DELETE', `/api/files/${encodeURIComponent(f.id)}`);
+              await api('DELETE', at(`/api/files/${encodeURIComponent(f.id)}`));
               return `Deleted ${f.name}.`;
             });
           },
@@ -162,7 +206,7 @@ async function renderFiles() {
   const table = document.getElementById('files');
   const tbody = table.querySelector('tbody');
   const [files, owners] = await Promise.all([
-    api('GET', `/api/files?scope=${encodeURIComponent(shown)}`),
+    api('GET', at(`/api/files?scope=${encodeURIComponent(shown)}`)),
     shown === 'mine' ? null : namesOfOwners(),
   ]);
   if (shown !== view) return; // another view was chosen meanwhile
@@ -176,7 +220,7 @@ async function renderFiles() {
   tbody.replaceChildren(
     ...files.map((f) => {
       const owner = owners && f.ownerId !== me ? (owners.get(f.ownerId) ?? 'someone no longer here') : null;
-      const badges = roleBadges(f);
+      const badges = [...roleBadges(f), sharedMarker(f, sharingOf(f))].filter(Boolean);
       return el(
         'tr',
         { 'data-file': f.id, 'data-name': f.name, 'data-role': f.role },
@@ -228,7 +272,7 @@ function upload(file) {
   document.getElementById('uploads').append(item);
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/files?name=${encodeURIComponent(file.name)}`);
+    xhr.open('POST', at(`/api/files?name=${encodeURIComponent(file.name)}`));
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
@@ -265,7 +309,7 @@ function setUpFiles() {
   for (const button of document.querySelectorAll('[data-new]')) {
     button.addEventListener('click', () =>
       run(async () => {
-        const file = await api('POST', '/api/files/new', { kind: button.dataset.new });
+        const file = await api('POST', at('/api/files/new'), { kind: button.dataset.new });
         return `Created ${file.name}.`;
       }),
     );
@@ -323,7 +367,7 @@ const secure = document.body.dataset.secure === 'true';
 async function renderVersions() {
   const id = document.body.dataset.file;
   const tbody = document.querySelector('#versions tbody');
-  const versions = await api('GET', `/api/files/${encodeURIComponent(id)}/versions`);
+  const versions = await api('GET', at(`/api/files/${encodeURIComponent(id)}/versions`));
   tbody.replaceChildren(
     ...versions.map((v) =>
       el(
@@ -358,7 +402,7 @@ async function renderVersions() {
                     run(async () => {
                       const file = await api(
                         'POST',
-                        `/api/files/${encodeURIComponent(id)}/versions/${v.version}/restore`,
+                        at(`/api/files/${encodeURIComponent(id)}/versions/${v.version}/restore`),
                       );
                       return `Version ${v.version} restored as version ${file.version}.`;
                     }),
@@ -375,7 +419,7 @@ async function renderRescued() {
   const section = document.getElementById('rescued-section');
   // rescued saves are for those who may restore one
   if (!mayEdit(myRole)) return;
-  const rescued = await api('GET', `/api/files/${encodeURIComponent(id)}/rescued`);
+  const rescued = await api('GET', at(`/api/files/${encodeURIComponent(id)}/rescued`));
   section.hidden = rescued.length === 0;
   section.querySelector('tbody').replaceChildren(
     ...rescued.map((r) =>
@@ -428,27 +472,93 @@ async function renderRescued() {
   );
 }
 
+/**
+ * A document's page whose document went away while it was open (its share removed, the person taken out of the
+ * group it was shared with, or the document deleted): the page says so instead of showing what is no longer theirs.
+ */
+function showAccessLost(deleted) {
+  if (document.getElementById('access-lost')) return;
+  document.getElementById('share-dialog')?.close();
+  for (const node of document.querySelectorAll('#file-name ~ :not(dialog)')) node.hidden = true;
+  const mine = myRole === 'owner';
+  const notice = el(
+    'section',
+    { id: 'access-lost', class: 'empty access-lost', role: 'alert', 'aria-labelledby': 'access-lost-title' },
+    el('span', { class: 'empty-mark', 'aria-hidden': 'true' }),
+    el('h2', {
+      id: 'access-lost-title',
+      text: deleted ? 'This document was deleted' : 'You no longer have access to this document',
+    }),
+    el('p', {
+      text: deleted
+        ? 'It is no longer in Quire; its owner or an admin can tell you more.'
+        : 'It is no longer shared with you or with a group you are in. Ask its owner if you still need it.',
+    }),
+    el('a', {
+      class: 'button',
+      href: at(mine ? '/' : '/?view=shared'),
+      text: mine ? 'Back to My documents' : 'Back to Shared with me',
+    }),
+  );
+  document.getElementById('file-name').after(notice);
+  document.body.dataset.access = 'lost';
+  say('');
+}
+
+/** The last live event the page redrew for: what explains a document that went away. */
+let lastEvent = null;
+
 async function refresh() {
   try {
     if (page === 'files') await renderFiles();
-    if (page === 'history') await Promise.all([renderVersions(), renderRescued()]);
+    if (page === 'history') {
+      if (document.body.dataset.access === 'lost') return;
+      await Promise.all([renderVersions(), renderRescued()]);
+      if (lastEvent?.type.startsWith('share.')) await noticeRoleChange();
+    }
     document.body.dataset.ready = 'true';
   } catch (err) {
-    say(err.message, true);
+    if (page === 'history' && err.status === 404) showAccessLost(lastEvent?.type === 'file.deleted');
+    else say(err.message, true);
   }
+}
+
+/** On a document's page, a share changed: when it was the reader's, the page says what they may do now. */
+async function noticeRoleChange() {
+  const now = await api('GET', at(`/api/files/${encodeURIComponent(document.body.dataset.file)}`));
+  if (now.role === myRole && now.secureView === secure) return;
+  const article = now.role === 'editor' || now.role === 'owner' ? 'an' : 'a';
+  say(
+    `Your access changed: you are now ${article} ${(ROLE_LABEL[now.role] ?? now.role).toLowerCase()}${
+      now.secureView ? ', for secure view' : ''
+    }. Reload the page to see what you may do.`,
+  );
 }
 
 // Live updates: the server streams every event (a save, a lock, a rename … made anywhere); the page redraws when
 // one concerns what it shows, at most a few times a second.
+// A document leaving someone's view reaches them too (its share's removal, their leaving a group), so the list
+// drops it and its page says it is gone.
 let pending;
 const redrawFor = (event) => {
-  if (page === 'history' && event.fileId !== document.body.dataset.file) return;
+  // a document's page: its own events, and those about the reader (a group they left) that have no document
+  if (page === 'history' && event.fileId !== undefined && event.fileId !== document.body.dataset.file) return;
+  lastEvent = event;
   clearTimeout(pending);
   pending = setTimeout(async () => {
     await refresh();
     document.body.dataset.liveEvent = String(event.id);
   }, 250);
 };
+
+/** Back after an interruption, the page catches up; a stream the server ended (signed out) leads to sign-in. */
+let wasLive = false;
+function followState(state) {
+  if (state === 'live') {
+    if (wasLive) refresh();
+    wasLive = true;
+  } else if (state === 'closed') refresh();
+}
 
 if (page === 'files') setUpFiles();
 if (page === 'history') {
@@ -461,4 +571,4 @@ if (page === 'history') {
   );
 }
 refresh();
-followEvents(redrawFor);
+followEvents(redrawFor, { onState: followState });

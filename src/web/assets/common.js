@@ -1,6 +1,12 @@
 // What every page script of Quire shares: the JSON API, building elements (text only: nothing a user wrote ever
 // becomes HTML), times as people say them, the page's message, and the live event stream.
 
+/** The path Quire is served under ('' at the root of its site, '/office' when mounted there): where this came from. */
+export const base = new URL(import.meta.url).pathname.replace(/\/static\/[^/]*$/, '');
+
+/** A path of Quire's ("/api/files") as the browser must ask for it; URLs the API hands out already are. */
+export const at = (path) => `${base}${path}`;
+
 /** The page's one message line (role="status"): what the last action did, or why it failed. */
 export function say(text, isError = false) {
   const message = document.getElementById('message');
@@ -16,7 +22,8 @@ export async function api(method, url, body) {
   }
   const res = await fetch(url, init);
   if (res.status === 401) {
-    window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    const here = location.pathname.startsWith(`${base}/`) ? location.pathname.slice(base.length) : '/';
+    window.location.assign(at(`/login?next=${encodeURIComponent(here + location.search)}`));
     throw new Error('signed out');
   }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
@@ -156,7 +163,7 @@ export const hueOf = (key) => {
  */
 export function followEvents(onEvent, { after, onState = () => {} } = {}) {
   if (!('EventSource' in window)) return null;
-  const stream = new EventSource(`/api/events/stream${after === undefined ? '' : `?after=${after}`}`);
+  const stream = new EventSource(at(`/api/events/stream${after === undefined ? '' : `?after=${after}`}`));
   const state = (s) => {
     document.body.dataset.live = s;
     onState(s);

@@ -3,6 +3,7 @@
 import {
   ago,
   api,
+  at,
   describeClient,
   el,
   followEvents,
@@ -94,7 +95,7 @@ function sessionItem(s) {
       el(
         'div',
         { class: 'session-title' },
-        el('h2', {}, el('a', { href: `/files/${path(s.fileId)}`, text: s.name })),
+        el('h2', {}, el('a', { href: at(`/files/${path(s.fileId)}`), text: s.name })),
         el('p', { class: 'session-who' }, ...holder(s)),
       ),
       breakButton,
@@ -112,8 +113,12 @@ function sessionItem(s) {
     el(
       'p',
       { class: 'session-links' },
-      el('a', { href: `/files/${path(s.fileId)}`, text: 'History', 'aria-label': `History of ${s.name}` }),
-      el('a', { href: `/activity?file=${path(s.fileId)}`, text: 'Activity', 'aria-label': `Activity of ${s.name}` }),
+      el('a', { href: at(`/files/${path(s.fileId)}`), text: 'History', 'aria-label': `History of ${s.name}` }),
+      el('a', {
+        href: at(`/activity?file=${path(s.fileId)}`),
+        text: 'Activity',
+        'aria-label': `Activity of ${s.name}`,
+      }),
     ),
   );
 }
@@ -143,7 +148,7 @@ function describeScope() {
 
 async function refresh() {
   try {
-    render(await api('GET', '/api/locks'));
+    render(await api('GET', at('/api/locks')));
     document.body.dataset.ready = 'true';
   } catch (err) {
     loading.hidden = true;
@@ -206,7 +211,7 @@ form.addEventListener('submit', async (e) => {
   confirmButton.disabled = true;
   confirmButton.textContent = 'Breaking…';
   try {
-    await api('POST', `/api/files/${path(session.fileId)}/lock/break`, { reason });
+    await api('POST', at(`/api/files/${path(session.fileId)}/lock/break`), { reason });
     dialog.close('broken');
     say(`Lock on ${session.name} broken. It can be edited again; your reason is in the activity log.`);
     removeSession(session.fileId);
@@ -254,7 +259,7 @@ async function start() {
   wireDialogCloseButtons();
   keepTimesFresh();
   try {
-    const [who, [newest]] = await Promise.all([api('GET', '/api/me'), api('GET', '/api/events?limit=1')]);
+    const [who, [newest]] = await Promise.all([api('GET', at('/api/me')), api('GET', at('/api/events?limit=1'))]);
     me = who;
     describeScope();
     // from the newest event known before the list is read: nothing that happens after it is missed

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FileNotFoundError, type LockRecord, type Storage } from '../../src/storage/types.ts';
-import type { Backend } from './backends.ts';
+import { FileNotFoundError, type LockRecord, type Storage } from '../storage/types.ts';
+import { needsPeer, needsPeerProcess, type StorageBackend } from './backend.ts';
 import { freshStorePerTest, HOSTILE_IDS, held, MINUTE, newFileIn, Refused, T0, versionOf } from './fixture.ts';
 import { inPeerProcess, peerTasks } from './peer.ts';
 
@@ -21,7 +21,7 @@ function assertAppends(value: string | undefined, counts: Record<string, number>
 const switches = (value: string) => [...value].filter((ch, i) => i > 0 && ch !== value[i - 1]).length;
 
 /** The LockStore contract: compare-and-set on a file's lock, with expiry, atomic across instances. */
-export function lockStoreContract(backend: Backend): void {
+export function lockStoreContract(backend: StorageBackend): void {
   describe(`LockStore contract [${backend.name}]`, () => {
     const fx = freshStorePerTest(backend);
     const lock = (value: string, expiresAt = T0 + 30 * MINUTE): LockRecord => ({ value, expiresAt });
@@ -231,52 +231,73 @@ export function lockStoreContract(backend: Backend): void {
       assert.equal((await storage.locks.get(a.id, T0))?.value, 'LA');
     });
 
-    it('compare-and-set: 8 concurrent takers on two instances, exactly one wins, the others see its lock', async () => {
-      const { storage, peer } = fx();
-      const other = await peer();
-      const file = await newFile(storage);
-      const attempts = Array.from({ length: 8 }, (_, i) =>
-        (i % 2 ? other : storage).locks.update(file.id, T0, (current) => {
-          if (current) throw new Refused(current);
-          return lock(`taker-${i}`);
-        }),
-      );
-      const results = await Promise.allSettled(attempts);
-      const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      assert.equal(winners.length, 1, 'exactly one taker wins');
-      const winner = winners[0]?.lock;
-      assert.ok(winner);
-      for (const r of results) {
-        if (r.status === 'fulfilled') continue;
-        assert.ok(r.reason instanceof Refused, `a loser is refused by its decide(), not by storage: ${r.reason}`);
-        assert.deepEqual(r.reason.seen, winner, "a loser's decide() saw the winner's lock");
-      }
-      assert.deepEqual(await storage.locks.get(file.id, T0), winner);
-      assert.deepEqual(await other.locks.get(file.id, T0), winner);
-    });
+    it(
+      'compare-and-set: 8 concurrent takers on two instances, exactly one wins, the others see its lock',
+      needsPeer(backend),
+      async () => {
+        const { storage, peer } = fx();
+        const other = await peer();
+        const file = await newFile(storage);
+        const attempts = Array.from({ length: 8 }, (_, i) =>
+          (i % 2 ? other : storage).locks.update(file.id, T0, (current) => {
+            if (current) throw new Refused(current);
+            return lock(`taker-${i}`);
+          }),
+        );
+        const results = await Promise.allSettled(attempts);
+        const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        assert.equal(winners.length, 1, 'exactly one taker wins');
+        const winner = winners[0]?.lock;
+        assert.ok(winner);
+        for (const r of results) {
+          if (r.status === 'fulfilled') continue;
+          assert.ok(r.reason instanceof Refused, `a loser is refused by its decide(), not by storage: ${r.reason}`);
+          assert.deepEqual(r.reason.seen, winner, "a loser's decide() saw the winner's lock");
+        }
+        assert.deepEqual(await storage.locks.get(file.id, T0), winner);
+        assert.deepEqual(await other.locks.get(file.id, T0), winner);
+      },
+    );
 
-    it('compare-and-set: no update is lost when two instances each append to the lock forty times, concurrently', async () => {
-      const { storage, peer } = fx();
-      const other = await peer();
-      const file = await newFile(storage);
-      const args = { fileId: file.id, count: 40, now: T0, expiresAt: T0 + 30 * MINUTE };
-      await Promise.all([
-        peerTasks.lockAppend(storage, { ...args, tag: 'a' }),
-        peerTasks.lockAppend(other, { ...args, tag: 'b' }),
-      ]);
-      assertAppends((await storage.locks.get(file.id, T0))?.value, { a: 40, b: 40 });
-    });
+    it(
+      'compare-and-set: no update is lost when two instances each append to the lock forty times, concurrently',
+      needsPeer(backend),
+      async () => {
+        const { storage, peer } = fx();
+        const other = await peer();
+        const file = await newFile(storage);
+        const args = { fileId: file.id, count: 40, now: T0, expiresAt: T0 + 30 * MINUTE };
+        await Promise.all([
+          peerTasks.lockAppend(storage, { ...args, tag: 'a' }),
+          peerTasks.lockAppend(other, { ...args, tag: 'b' }),
+        ]);
+        assertAppends((await storage.locks.get(file.id, T0))?.value, { a: 40, b: 40 });
+      },
+    );
 
-    it('compare-and-set across processes: no update is lost when another process appends at the same time', async () => {
-      const { storage, dir } = fx();
-      const file = await newFile(storage);
-      const args = { fileId: file.id, count: COUNT_ACROSS_PROCESSES, now: T0, expiresAt: T0 + 30 * MINUTE, pauseMs: 2 };
-      const remote = inPeerProcess(backend, dir, 'lockAppend', { ...args, tag: 'b' });
-      await remote.started;
-      await Promise.all([peerTasks.lockAppend(storage, { ...args, tag: 'a' }), remote.done]);
-      const value = (await storage.locks.get(file.id, T0))?.value;
-      assertAppends(value, { a: COUNT_ACROSS_PROCESSES, b: COUNT_ACROSS_PROCESSES });
-      assert.ok(switches(value ?? '') >= 2, `the two processes' updates did not interleave (${value}): a vacuous race`);
-    });
+    it(
+      'compare-and-set across processes: no update is lost when another process appends at the same time',
+      needsPeerProcess(backend),
+      async () => {
+        const { storage, dir } = fx();
+        const file = await newFile(storage);
+        const args = {
+          fileId: file.id,
+          count: COUNT_ACROSS_PROCESSES,
+          now: T0,
+          expiresAt: T0 + 30 * MINUTE,
+          pauseMs: 2,
+        };
+        const remote = inPeerProcess(backend, dir, 'lockAppend', { ...args, tag: 'b' });
+        await remote.started;
+        await Promise.all([peerTasks.lockAppend(storage, { ...args, tag: 'a' }), remote.done]);
+        const value = (await storage.locks.get(file.id, T0))?.value;
+        assertAppends(value, { a: COUNT_ACROSS_PROCESSES, b: COUNT_ACROSS_PROCESSES });
+        assert.ok(
+          switches(value ?? '') >= 2,
+          `the two processes' updates did not interleave (${value}): a vacuous race`,
+        );
+      },
+    );
   });
 }

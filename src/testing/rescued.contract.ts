@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FileNotFoundError, type Storage } from '../../src/storage/types.ts';
-import type { Backend } from './backends.ts';
+import { FileNotFoundError, type Storage } from '../storage/types.ts';
+import type { StorageBackend } from './backend.ts';
 import { freshStorePerTest, MINUTE, newFileIn, T0, versionOf } from './fixture.ts';
 
 const newFile = (storage: Storage) => newFileIn(storage, { ownerId: 'ann', content: 'v1' });
 
 /** Rescued saves: kept beside a file, never its head; listed newest first; their event in the same transaction. */
-export function rescuedContract(backend: Backend): void {
+export function rescuedContract(backend: StorageBackend): void {
   describe(`Catalog rescued saves [${backend.name}]`, () => {
     const fx = freshStorePerTest(backend);
 

@@ -7,8 +7,8 @@ import {
   NameTakenError,
   type NewVersion,
   type Storage,
-} from '../../src/storage/types.ts';
-import type { Backend } from './backends.ts';
+} from '../storage/types.ts';
+import { needsPeer, needsPeerProcess, type StorageBackend } from './backend.ts';
 import { freshStorePerTest, HOSTILE_IDS, held, MINUTE, numberedNames, Refused, T0, versionOf } from './fixture.ts';
 import { inPeerProcess, peerTasks } from './peer.ts';
 
@@ -51,7 +51,7 @@ async function assertVersionHistory(storage: Storage, fileId: string, n: number)
 }
 
 /** The Catalog contract: files, names, versions and user info, each change one transaction behind its guard. */
-export function catalogContract(backend: Backend): void {
+export function catalogContract(backend: StorageBackend): void {
   describe(`Catalog contract [${backend.name}]`, () => {
     const fx = freshStorePerTest(backend);
 
@@ -145,37 +145,48 @@ export function catalogContract(backend: Backend): void {
         assert.equal(next.name, 'Caf\u00e9 Notes (1).docx');
       });
 
-      it('concurrent creates on two instances with the same candidate names all get distinct names', async () => {
-        const { storage, peer } = fx();
-        const other = await peer();
-        const version = await versionOf(storage, 'same', { source: 'import' });
-        const created = await Promise.all(
-          Array.from({ length: 8 }, (_, i) =>
-            (i % 2 ? other : storage).catalog.createFile({
-              names: numberedNames('race', '.docx', 8),
-              ownerId: 'owner',
-              version,
-              now: T0,
-            }),
-          ),
-        );
-        const names = created.map((f) => f.name).sort();
-        assert.deepEqual(names, [...numberedNames('race', '.docx', 8)].sort(), 'each name claimed once');
-        assert.equal(new Set(created.map((f) => f.id)).size, 8);
-        assert.equal((await storage.catalog.listFiles()).length, 8);
-        await assert.rejects(create(other, numberedNames('race', '.docx', 8)), NameTakenError);
-      });
+      it(
+        'concurrent creates on two instances with the same candidate names all get distinct names',
+        needsPeer(backend),
+        async () => {
+          const { storage, peer } = fx();
+          const other = await peer();
+          const version = await versionOf(storage, 'same', { source: 'import' });
+          const created = await Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+              (i % 2 ? other : storage).catalog.createFile({
+                names: numberedNames('race', '.docx', 8),
+                ownerId: 'owner',
+                version,
+                now: T0,
+              }),
+            ),
+          );
+          const names = created.map((f) => f.name).sort();
+          assert.deepEqual(names, [...numberedNames('race', '.docx', 8)].sort(), 'each name claimed once');
+          assert.equal(new Set(created.map((f) => f.id)).size, 8);
+          assert.equal((await storage.catalog.listFiles()).length, 8);
+          await assert.rejects(create(other, numberedNames('race', '.docx', 8)), NameTakenError);
+        },
+      );
 
-      it('concurrent creates from another process with the same candidate names get distinct names', async () => {
-        const { storage, dir } = fx();
-        const args = { base: 'race', ext: '.docx', now: T0, count: 25, pauseMs: 2 };
-        const remote = inPeerProcess(backend, dir, 'create', { ...args, owner: 'remote' });
-        await remote.started;
-        const [here, there] = await Promise.all([peerTasks.create(storage, { ...args, owner: 'local' }), remote.done]);
-        const all = [...here, ...there];
-        assert.equal(new Set(all).size, 50, `50 distinct names: ${all.join(', ')}`);
-        assert.equal((await storage.catalog.listFiles()).length, 50);
-      });
+      it(
+        'concurrent creates from another process with the same candidate names get distinct names',
+        needsPeerProcess(backend),
+        async () => {
+          const { storage, dir } = fx();
+          const args = { base: 'race', ext: '.docx', now: T0, count: 25, pauseMs: 2 };
+          const remote = inPeerProcess(backend, dir, 'create', { ...args, owner: 'remote' });
+          await remote.started;
+          const [here, there] = await Promise.all([
+            peerTasks.create(storage, { ...args, owner: 'local' }),
+            remote.done,
+          ]);
+          const all = [...here, ...there];
+          assert.equal(new Set(all).size, 50, `50 distinct names: ${all.join(', ')}`);
+          assert.equal((await storage.catalog.listFiles()).length, 50);
+        },
+      );
 
       it('unknown ids and names answer null (or an empty list), not an error', async () => {
         const { storage } = fx();
@@ -293,36 +304,47 @@ export function catalogContract(backend: Backend): void {
         assert.deepEqual(await storage.locks.get(file.id, T0 + 1), held('L1', T0 + 30 * MINUTE, T0));
       });
 
-      it('concurrent commits on two instances at the same `now`: every version number once, modifiedAt increasing', async () => {
-        const { storage, peer } = fx();
-        const other = await peer();
-        const file = await create(storage, 'busy.docx');
-        const [a, b] = await Promise.all([
-          peerTasks.commit(storage, { fileId: file.id, count: 15, now: T0, author: 'a', pauseMs: 1 }),
-          peerTasks.commit(other, { fileId: file.id, count: 15, now: T0, author: 'b', pauseMs: 1 }),
-        ]);
-        assert.deepEqual(
-          [...a, ...b].sort((x, y) => x - y),
-          Array.from({ length: 30 }, (_, i) => i + 2),
-          'each commit got its own number',
-        );
-        await assertVersionHistory(storage, file.id, 31);
-      });
+      it(
+        'concurrent commits on two instances at the same `now`: every version number once, modifiedAt increasing',
+        needsPeer(backend),
+        async () => {
+          const { storage, peer } = fx();
+          const other = await peer();
+          const file = await create(storage, 'busy.docx');
+          const [a, b] = await Promise.all([
+            peerTasks.commit(storage, { fileId: file.id, count: 15, now: T0, author: 'a', pauseMs: 1 }),
+            peerTasks.commit(other, { fileId: file.id, count: 15, now: T0, author: 'b', pauseMs: 1 }),
+          ]);
+          assert.deepEqual(
+            [...a, ...b].sort((x, y) => x - y),
+            Array.from({ length: 30 }, (_, i) => i + 2),
+            'each commit got its own number',
+          );
+          await assertVersionHistory(storage, file.id, 31);
+        },
+      );
 
-      it('concurrent commits from another process: every version number once, modifiedAt increasing', async () => {
-        const { storage, dir } = fx();
-        const file = await create(storage, 'busy.docx');
-        const args = { fileId: file.id, count: 40, now: T0, pauseMs: 2 };
-        const remote = inPeerProcess(backend, dir, 'commit', { ...args, author: 'remote' });
-        await remote.started;
-        const [here, there] = await Promise.all([peerTasks.commit(storage, { ...args, author: 'local' }), remote.done]);
-        assert.deepEqual(
-          [...here, ...there].sort((x, y) => x - y),
-          Array.from({ length: 80 }, (_, i) => i + 2),
-          'each commit got its own number',
-        );
-        await assertVersionHistory(storage, file.id, 81);
-      });
+      it(
+        'concurrent commits from another process: every version number once, modifiedAt increasing',
+        needsPeerProcess(backend),
+        async () => {
+          const { storage, dir } = fx();
+          const file = await create(storage, 'busy.docx');
+          const args = { fileId: file.id, count: 40, now: T0, pauseMs: 2 };
+          const remote = inPeerProcess(backend, dir, 'commit', { ...args, author: 'remote' });
+          await remote.started;
+          const [here, there] = await Promise.all([
+            peerTasks.commit(storage, { ...args, author: 'local' }),
+            remote.done,
+          ]);
+          assert.deepEqual(
+            [...here, ...there].sort((x, y) => x - y),
+            Array.from({ length: 80 }, (_, i) => i + 2),
+            'each commit got its own number',
+          );
+          await assertVersionHistory(storage, file.id, 81);
+        },
+      );
     });
 
     describe('replaceByName', () => {
@@ -467,17 +489,21 @@ export function catalogContract(backend: Backend): void {
         assert.equal(await storage.catalog.findByName('elsewhere.docx'), null);
       });
 
-      it('concurrent renames on two instances to the same names: each name held by one file', async () => {
-        const { storage, peer } = fx();
-        const other = await peer();
-        const files = await Promise.all(Array.from({ length: 6 }, (_, i) => create(storage, `f${i}.docx`)));
-        const renamed = await Promise.all(
-          files.map((f, i) =>
-            (i % 2 ? other : storage).catalog.renameFile(f.id, numberedNames('target', '.docx', 6), T0, pass),
-          ),
-        );
-        assert.deepEqual(renamed.map((f) => f.name).sort(), [...numberedNames('target', '.docx', 6)].sort());
-      });
+      it(
+        'concurrent renames on two instances to the same names: each name held by one file',
+        needsPeer(backend),
+        async () => {
+          const { storage, peer } = fx();
+          const other = await peer();
+          const files = await Promise.all(Array.from({ length: 6 }, (_, i) => create(storage, `f${i}.docx`)));
+          const renamed = await Promise.all(
+            files.map((f, i) =>
+              (i % 2 ? other : storage).catalog.renameFile(f.id, numberedNames('target', '.docx', 6), T0, pass),
+            ),
+          );
+          assert.deepEqual(renamed.map((f) => f.name).sort(), [...numberedNames('target', '.docx', 6)].sort());
+        },
+      );
     });
 
     describe('deleteFile', () => {
@@ -552,50 +578,54 @@ export function catalogContract(backend: Backend): void {
     });
 
     describe('across instances', () => {
-      it('a change committed on one instance is seen by the very next read on another', async () => {
-        const { storage, peer } = fx();
-        const other = await peer();
-        const file = await create(storage, 'shared.docx');
-        const v2 = await versionOf(storage, 'v2');
-        // From here on no I/O but the stores' own: the other instance reads first, so whatever it may remember
-        // holds the old state, and each read follows the change it must see without a pause.
-        const seen = async () => ({
-          version: (await other.catalog.getFile(file.id))?.version ?? null,
-          lock: (await other.locks.get(file.id, T0 + 1))?.value ?? null,
-          stateLock: (await other.catalog.getState(file.id, T0 + 1))?.lock?.value ?? null,
-          listed: (await other.catalog.listStates(T0 + 1)).map((s) => [s.file.name, s.lock?.value ?? null]),
-          byName: (await other.catalog.findByName('renamed.docx'))?.id ?? null,
-          info: await other.catalog.getUserInfo(file.id, 'alice'),
-        });
-        const before = {
-          version: 1,
-          lock: null,
-          stateLock: null,
-          listed: [['shared.docx', null]],
-          byName: null,
-          info: null,
-        };
-        assert.deepEqual(await seen(), before);
-        await storage.catalog.commitVersion(file.id, v2, T0 + 1, pass);
-        assert.deepEqual(await seen(), { ...before, version: 2 }, 'after commitVersion');
-        await storage.locks.update(file.id, T0 + 1, () => ({ value: 'L1', expiresAt: T0 + MINUTE }));
-        const locked = { ...before, version: 2, lock: 'L1', stateLock: 'L1', listed: [['shared.docx', 'L1']] };
-        assert.deepEqual(await seen(), locked, 'after a lock');
-        await storage.catalog.setUserInfo(file.id, 'alice', 'hello');
-        assert.deepEqual(await seen(), { ...locked, info: 'hello' }, 'after setUserInfo');
-        await storage.catalog.renameFile(file.id, ['renamed.docx'], T0 + 1, pass);
-        assert.deepEqual(
-          await seen(),
-          { ...locked, info: 'hello', listed: [['renamed.docx', 'L1']], byName: file.id },
-          'after renameFile',
-        );
-        await storage.catalog.deleteFile(file.id, T0 + 1, pass);
-        assert.deepEqual(
-          await seen(),
-          { version: null, lock: null, stateLock: null, listed: [], byName: null, info: 'hello' },
-          'after deleteFile',
-        );
-      });
+      it(
+        'a change committed on one instance is seen by the very next read on another',
+        needsPeer(backend),
+        async () => {
+          const { storage, peer } = fx();
+          const other = await peer();
+          const file = await create(storage, 'shared.docx');
+          const v2 = await versionOf(storage, 'v2');
+          // From here on no I/O but the stores' own: the other instance reads first, so whatever it may remember
+          // holds the old state, and each read follows the change it must see without a pause.
+          const seen = async () => ({
+            version: (await other.catalog.getFile(file.id))?.version ?? null,
+            lock: (await other.locks.get(file.id, T0 + 1))?.value ?? null,
+            stateLock: (await other.catalog.getState(file.id, T0 + 1))?.lock?.value ?? null,
+            listed: (await other.catalog.listStates(T0 + 1)).map((s) => [s.file.name, s.lock?.value ?? null]),
+            byName: (await other.catalog.findByName('renamed.docx'))?.id ?? null,
+            info: await other.catalog.getUserInfo(file.id, 'alice'),
+          });
+          const before = {
+            version: 1,
+            lock: null,
+            stateLock: null,
+            listed: [['shared.docx', null]],
+            byName: null,
+            info: null,
+          };
+          assert.deepEqual(await seen(), before);
+          await storage.catalog.commitVersion(file.id, v2, T0 + 1, pass);
+          assert.deepEqual(await seen(), { ...before, version: 2 }, 'after commitVersion');
+          await storage.locks.update(file.id, T0 + 1, () => ({ value: 'L1', expiresAt: T0 + MINUTE }));
+          const locked = { ...before, version: 2, lock: 'L1', stateLock: 'L1', listed: [['shared.docx', 'L1']] };
+          assert.deepEqual(await seen(), locked, 'after a lock');
+          await storage.catalog.setUserInfo(file.id, 'alice', 'hello');
+          assert.deepEqual(await seen(), { ...locked, info: 'hello' }, 'after setUserInfo');
+          await storage.catalog.renameFile(file.id, ['renamed.docx'], T0 + 1, pass);
+          assert.deepEqual(
+            await seen(),
+            { ...locked, info: 'hello', listed: [['renamed.docx', 'L1']], byName: file.id },
+            'after renameFile',
+          );
+          await storage.catalog.deleteFile(file.id, T0 + 1, pass);
+          assert.deepEqual(
+            await seen(),
+            { version: null, lock: null, stateLock: null, listed: [], byName: null, info: 'hello' },
+            'after deleteFile',
+          );
+        },
+      );
     });
 
     describe('listStates', () => {
@@ -664,6 +694,7 @@ export function catalogContract(backend: Backend): void {
           await storage.catalog.setUserInfo(file.id, 'alice', info);
           assert.equal(await storage.catalog.getUserInfo(file.id, 'alice'), info, JSON.stringify(info.slice(0, 30)));
         }
+        if (!backend.openPeer) return;
         const other = await peer();
         assert.equal(await other.catalog.getUserInfo(file.id, 'alice'), samples.at(-1), 'another instance reads it');
       });

@@ -7,8 +7,8 @@ import {
   type Share,
   type ShareLink,
   type Storage,
-} from '../../src/storage/types.ts';
-import type { Backend } from './backends.ts';
+} from '../storage/types.ts';
+import { needsPeer, type StorageBackend } from './backend.ts';
 import { freshStorePerTest, HOSTILE_IDS, MINUTE, newFileIn, T0 } from './fixture.ts';
 
 function accessOf(storage: Storage): AccessStore {
@@ -43,7 +43,7 @@ const linkOf = (fileId: string, extra: Partial<ShareLink> = {}): ShareLink => ({
  * The AccessStore contract: persistence of shares, links, guests, groups and sign-ins (who may do what is decided
  * above it, in access/). Changes write their event in the same transaction.
  */
-export function accessStoreContract(backend: Backend): void {
+export function accessStoreContract(backend: StorageBackend): void {
   describe(`AccessStore contract [${backend.name}]`, () => {
     const fx = freshStorePerTest(backend);
 
@@ -112,6 +112,34 @@ export function accessStoreContract(backend: Backend): void {
       assert.deepEqual(await access.sharesTo([]), []);
     });
 
+    it('sharingOf gives the shares and links of one owner’s live documents, or of every live document', async () => {
+      const { storage } = fx();
+      const access = accessOf(storage);
+      const a = await newFileIn(storage, { name: 'a.docx', ownerId: 'ann' });
+      const b = await newFileIn(storage, { name: 'b.docx', ownerId: 'ann' });
+      const c = await newFileIn(storage, { name: 'c.docx', ownerId: 'carol' });
+      await access.putShare(shareOf(a.id));
+      await access.putShare(shareOf(a.id, { principal: { kind: 'group', id: 'g1' } }));
+      await access.putShare(shareOf(c.id));
+      const link = await access.createLink(linkOf(b.id));
+      await access.createLink(linkOf(c.id));
+      const anns = await access.sharingOf('ann');
+      assert.deepEqual(anns.shares.map((s) => [s.fileId, `${s.principal.kind}:${s.principal.id}`]).sort(), [
+        [a.id, 'group:g1'],
+        [a.id, 'user:bob'],
+      ]);
+      assert.deepEqual(
+        anns.links.map((l) => l.id),
+        [link.id],
+      );
+      const everyone = await access.sharingOf(null);
+      assert.equal(everyone.shares.length, 3);
+      assert.equal(everyone.links.length, 2);
+      await storage.catalog.deleteFile(a.id, T0 + MINUTE, () => {});
+      assert.deepEqual((await access.sharingOf('ann')).shares, [], 'a deleted document is shared with nobody');
+      for (const id of HOSTILE_IDS) assert.deepEqual(await access.sharingOf(id), { shares: [], links: [] });
+    });
+
     it('sharing a missing or deleted file is refused with FileNotFoundError; hostile ids find nothing', async () => {
       const { storage } = fx();
       const access = accessOf(storage);
@@ -156,25 +184,29 @@ export function accessStoreContract(backend: Backend): void {
       );
     });
 
-    it("a link's guest keeps one id per name, without regard to case, even when first visits race", async () => {
-      const { storage, peer } = fx();
-      const access = accessOf(storage);
-      const other = accessOf(await peer());
-      const file = await newFileIn(storage);
-      const link = await access.createLink(linkOf(file.id));
-      const racing = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => (i % 2 ? other : access).guest(link.id, 'Dora', 'dora', T0)),
-      );
-      assert.equal(new Set(racing.map((g) => g.id)).size, 1, 'one guest');
-      const again = await access.guest(link.id, 'DORA', 'dora', T0 + MINUTE);
-      assert.equal(again.id, racing[0]?.id);
-      assert.equal(again.name, 'Dora', 'the first spelling is kept');
-      const someoneElse = await access.guest(link.id, 'Emil', 'emil', T0);
-      assert.notEqual(someoneElse.id, again.id);
-      const otherLink = await access.createLink(linkOf(file.id));
-      assert.notEqual((await access.guest(otherLink.id, 'Dora', 'dora', T0)).id, again.id, 'per link');
-      assert.deepEqual(await access.getGuest(again.id), { id: again.id, linkId: link.id, name: 'Dora' });
-    });
+    it(
+      "a link's guest keeps one id per name, without regard to case, even when first visits race",
+      needsPeer(backend),
+      async () => {
+        const { storage, peer } = fx();
+        const access = accessOf(storage);
+        const other = accessOf(await peer());
+        const file = await newFileIn(storage);
+        const link = await access.createLink(linkOf(file.id));
+        const racing = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => (i % 2 ? other : access).guest(link.id, 'Dora', 'dora', T0)),
+        );
+        assert.equal(new Set(racing.map((g) => g.id)).size, 1, 'one guest');
+        const again = await access.guest(link.id, 'DORA', 'dora', T0 + MINUTE);
+        assert.equal(again.id, racing[0]?.id);
+        assert.equal(again.name, 'Dora', 'the first spelling is kept');
+        const someoneElse = await access.guest(link.id, 'Emil', 'emil', T0);
+        assert.notEqual(someoneElse.id, again.id);
+        const otherLink = await access.createLink(linkOf(file.id));
+        assert.notEqual((await access.guest(otherLink.id, 'Dora', 'dora', T0)).id, again.id, 'per link');
+        assert.deepEqual(await access.getGuest(again.id), { id: again.id, linkId: link.id, name: 'Dora' });
+      },
+    );
 
     it('groups: unique names without case, members, groupsOf; deleting one removes its members and shares', async () => {
       const { storage } = fx();

@@ -1,8 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import type { Storage } from '../../src/storage/types.ts';
-import type { Backend } from './backends.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Storage } from '../storage/types.ts';
+import type { StorageBackend } from './backend.ts';
 import { numberedNames, versionOf } from './fixture.ts';
 
 /**
@@ -70,6 +71,8 @@ export type PeerTaskResult<K extends PeerTaskName> = Awaited<ReturnType<(typeof 
 
 export interface PeerRequest {
   id: number;
+  /** The module to load the backend from (StorageBackend.module), as a URL. */
+  module: string;
   backend: string;
   dir: string;
   task: PeerTaskName;
@@ -86,59 +89,73 @@ interface Pending {
   failed(err: Error): void;
 }
 
+interface Helper {
+  process: ChildProcess;
+  pending: Map<number, Pending>;
+}
+
 /**
- * One helper process per test file, started on first use and shared by every suite and backend (starting it costs
- * about a second). It holds nothing open between tasks and exits when this process does.
+ * One helper process per test file (and set of Node flags), started on first use and shared by every suite and
+ * backend (starting it costs about a second). It holds nothing open between tasks and exits when this process does.
  */
-let child: ChildProcess | undefined;
-const pending = new Map<number, Pending>();
+const helpers = new Map<string, Helper>();
 let nextId = 1;
 
-function helperProcess(): ChildProcess {
-  if (child) return child;
-  const started = fork(fileURLToPath(new URL('./peer-process.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+/** The helper's own file: peer-process.ts beside this one when the suites run from source, .js once compiled. */
+const helperFile = () =>
+  fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './peer-process.ts' : './peer-process.js', import.meta.url));
+
+function helperProcess(execArgv: readonly string[]): Helper {
+  const key = JSON.stringify(execArgv);
+  const existing = helpers.get(key);
+  if (existing) return existing;
+  const pending = new Map<number, Pending>();
+  const started = fork(helperFile(), [], {
+    execArgv: [...execArgv],
     // stdout is the test runner's channel in a test file's process; keep it clean
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  const helper: Helper = { process: started, pending };
   started.on('message', (raw) => {
     const reply = raw as PeerReply;
     const waiter = pending.get(reply.id);
     if (!waiter) return;
     if (reply.type === 'started') return waiter.started();
     pending.delete(reply.id);
-    idle();
+    // Waiting for nobody: the test process may end whenever no task is under way.
+    if (pending.size === 0) started.channel?.unref();
     if (reply.type === 'done') waiter.done(reply.result);
     else waiter.failed(new Error(`in the peer process: ${reply.error}`));
   });
   started.on('exit', (code, signal) => {
-    child = undefined;
+    helpers.delete(key);
     for (const waiter of pending.values()) waiter.failed(new Error(`the peer process exited (${code ?? signal})`));
     pending.clear();
   });
-  // Waiting for nobody: the test process may end whenever no task is under way.
   started.unref();
   started.channel?.unref();
-  child = started;
-  return started;
+  helpers.set(key, helper);
+  return helper;
 }
 
-function idle(): void {
-  if (pending.size === 0) child?.channel?.unref();
-}
+/** A module as the helper imports it: a URL (import.meta.url, a URL object) as given, a file path made a file URL. */
+const moduleUrl = (module: string | URL) =>
+  module instanceof URL ? module.href : isAbsolute(module) ? pathToFileURL(module).href : module;
 
 /**
- * Runs one of `peerTasks` in the helper process, on a peer of the store `backend` opened in `dir`. `started`
- * resolves once that peer is open and the task begins, so the caller can start its own half of a race then;
- * `done` resolves with the task's result after the peer is closed again.
+ * Runs one of `peerTasks` in a helper process, on a peer of the store `backend` opened in `dir` (the backend loaded
+ * there from `backend.module`). `started` resolves once that peer is open and the task begins, so the caller can
+ * start its own half of a race then; `done` resolves with the task's result after the peer is closed again.
  */
 export function inPeerProcess<K extends PeerTaskName>(
-  backend: Backend,
+  backend: StorageBackend,
   dir: string,
   task: K,
   args: PeerTaskArgs<K>,
 ): { started: Promise<void>; done: Promise<PeerTaskResult<K>> } {
-  const proc = helperProcess();
+  if (!backend.module) throw new Error(`${backend.name} names no module to load it from (StorageBackend.module)`);
+  const module = moduleUrl(backend.module);
+  const helper = helperProcess(backend.execArgv ?? process.execArgv);
   const id = nextId++;
   let onStarted!: () => void;
   let onFailedToStart!: (err: Error) => void;
@@ -147,7 +164,7 @@ export function inPeerProcess<K extends PeerTaskName>(
     onFailedToStart = reject;
   });
   const done = new Promise<PeerTaskResult<K>>((resolve, reject) => {
-    pending.set(id, {
+    helper.pending.set(id, {
       started: onStarted,
       done: (result) => resolve(result as PeerTaskResult<K>),
       failed: (err) => {
@@ -158,7 +175,14 @@ export function inPeerProcess<K extends PeerTaskName>(
   });
   // Callers await `started` first; `done` must not be reported unhandled if starting failed.
   done.catch(() => {});
-  proc.channel?.ref();
-  proc.send({ id, backend: backend.name, dir, task, args } satisfies PeerRequest);
+  helper.process.channel?.ref();
+  helper.process.send({
+    id,
+    module,
+    backend: backend.name,
+    dir,
+    task,
+    args,
+  } satisfies PeerRequest);
   return { started, done };
 }

@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BlobEntry, Storage } from '../../src/storage/types.ts';
-import type { Backend } from './backends.ts';
+import type { BlobEntry, Storage } from '../storage/types.ts';
+import { needsPeer, type StorageBackend } from './backend.ts';
 import { filesUnder, freshStorePerTest, openFixture, readBlob, sha256Hex, writeBlob } from './fixture.ts';
 
 const KiB = 1024;
@@ -14,7 +14,7 @@ const MiB = 1024 * KiB;
  * The key `backend` gives `bytes`. Blobs are content-addressed, so any store of the backend gives the same key;
  * a throwaway one tells it without the bytes ever touching the store under test.
  */
-async function keyIn(backend: Backend, bytes: Buffer): Promise<string> {
+async function keyIn(backend: StorageBackend, bytes: Buffer): Promise<string> {
   const scratch = await openFixture(backend);
   try {
     return (await writeBlob(scratch.storage, bytes)).key;
@@ -32,7 +32,7 @@ async function drained(source: PassThrough): Promise<void> {
 const filesNamed = (files: string[], key: string) => files.filter((f) => f.includes(key));
 
 /** The BlobStore contract: content-addressed, immutable bytes that appear whole or not at all. */
-export function blobStoreContract(backend: Backend): void {
+export function blobStoreContract(backend: StorageBackend): void {
   describe(`BlobStore contract [${backend.name}]`, () => {
     const fx = freshStorePerTest(backend);
 
@@ -117,7 +117,7 @@ export function blobStoreContract(backend: Backend): void {
       assert.deepEqual(await filesUnder(dir), before, 'no blob and no temp file left behind');
     });
 
-    it('a blob written on one instance is read on another', async () => {
+    it('a blob written on one instance is read on another', needsPeer(backend), async () => {
       const { storage, peer } = fx();
       const other = await peer();
       const bytes = randomBytes(64 * KiB);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Storage, UserExistsError, type UserStore } from '../../src/storage/types.ts';
-import type { Backend } from './backends.ts';
+import { type Storage, UserExistsError, type UserStore } from '../storage/types.ts';
+import { needsPeer, type StorageBackend } from './backend.ts';
 import { freshStorePerTest, HOSTILE_IDS, T0 } from './fixture.ts';
 
 function usersOf(storage: Storage): UserStore {
@@ -23,7 +23,7 @@ const person = (name: string, extra: Partial<Parameters<UserStore['insert']>[0]>
  * The UserStore contract: persistence only (the name and password rules live above it, in users/accounts.ts).
  * Name keys are unique, across instances too; hashes swap only when unchanged.
  */
-export function userStoreContract(backend: Backend): void {
+export function userStoreContract(backend: StorageBackend): void {
   describe(`UserStore contract [${backend.name}]`, () => {
     const fx = freshStorePerTest(backend);
 
@@ -51,21 +51,25 @@ export function userStoreContract(backend: Backend): void {
       for (const u of listed) assert.ok(!('passwordHash' in u), 'list carries no hashes');
     });
 
-    it('refuses a second user with the same name key (UserExistsError), also from another instance at once', async () => {
-      const { storage } = fx();
-      const users = usersOf(storage);
-      await users.insert(person('Ann'));
-      await assert.rejects(users.insert(person('ANN', { nameKey: 'ann' })), UserExistsError);
-      const peer = usersOf(await fx().peer());
-      const results = await Promise.allSettled(
-        Array.from({ length: 6 }, (_, i) => (i % 2 ? users : peer).insert(person(`carol${i}`, { nameKey: 'carol' }))),
-      );
-      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'one insert wins');
-      for (const r of results) {
-        if (r.status === 'rejected') assert.ok(r.reason instanceof UserExistsError, String(r.reason));
-      }
-      assert.equal((await users.list()).filter((u) => u.name.startsWith('carol')).length, 1);
-    });
+    it(
+      'refuses a second user with the same name key (UserExistsError), also from another instance at once',
+      needsPeer(backend),
+      async () => {
+        const { storage } = fx();
+        const users = usersOf(storage);
+        await users.insert(person('Ann'));
+        await assert.rejects(users.insert(person('ANN', { nameKey: 'ann' })), UserExistsError);
+        const peer = usersOf(await fx().peer());
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) => (i % 2 ? users : peer).insert(person(`carol${i}`, { nameKey: 'carol' }))),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'one insert wins');
+        for (const r of results) {
+          if (r.status === 'rejected') assert.ok(r.reason instanceof UserExistsError, String(r.reason));
+        }
+        assert.equal((await users.list()).filter((u) => u.name.startsWith('carol')).length, 1);
+      },
+    );
 
     it('sets a password hash; with `expected`, only while the stored hash is still that one', async () => {
       const users = usersOf(fx().storage);
@@ -80,7 +84,7 @@ export function userStoreContract(backend: Backend): void {
       assert.equal(await users.setPasswordHash('no-such-user', 'x'), false);
     });
 
-    it('a change on one instance is seen by the next read on another', async () => {
+    it('a change on one instance is seen by the next read on another', needsPeer(backend), async () => {
       const { storage } = fx();
       const users = usersOf(storage);
       const peer = usersOf(await fx().peer());

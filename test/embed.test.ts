@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createQuire, type EmbeddedQuire } from '../src/embed.ts';
+import { WopiClient } from './helpers/host.ts';
+import { type StandInEditor, startStandInEditor } from './helpers/stand-in-editor.ts';
+
+/**
+ * Quire mounted inside other servers under /office: a bare node:http server, Express (mount path stripped by
+ * Express), and Fastify (the plugin). Each keeps answering its own routes; Quire answers the WOPI endpoints, its
+ * pages, its API and its health checks under the prefix, bodies streamed untouched.
+ */
+
+const PASSWORD = 'correct horse 1';
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface Mounted {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** How each kind of server mounts Quire: it listens first (to learn its port), then mounts what createQuire gave. */
+const mounts: Array<{ name: string; start(mount: (origin: string) => Promise<EmbeddedQuire>): Promise<Mounted> }> = [
+  {
+    name: 'node:http',
+    async start(mount) {
+      let quire: Listener | undefined;
+      const server: Server = createServer((req, res) => {
+        if (quire && (req.url === '/office' || req.url?.startsWith('/office/'))) return quire(req, res);
+        res.writeHead(req.url === '/' ? 200 : 404, { 'content-type': 'text/plain' }).end('the app');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      quire = (await mount(origin)).handler;
+      return {
+        url: origin,
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      };
+    },
+  },
+  {
+    name: 'Express',
+    async start(mount) {
+      const app = express();
+      let quire: Listener | undefined;
+      app.use('/office', (req, res, next) => (quire ? quire(req, res) : next()));
+      app.get('/', (_req, res) => {
+        res.type('text/plain').send('the app');
+      });
+      const server = await new Promise<Server>((resolve) => {
+        const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      });
+      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      quire = (await mount(origin)).handler;
+      return {
+        url: origin,
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      };
+    },
+  },
+  {
+    name: 'Fastify',
+    async start(mount) {
+      const app: FastifyInstance = Fastify();
+      app.get('/', async () => 'the app');
+      // Fastify needs its routes before it listens: learn the port from a first server, then mount for real
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const port = (probe.address() as { port: number }).port;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      const origin = `http://127.0.0.1:${port}`;
+      const quire = await mount(origin);
+      await app.register(quire.fastifyPlugin);
+      await app.listen({ port, host: '127.0.0.1' });
+      return { url: origin, close: () => app.close() };
+    },
+  },
+];
+
+for (const kind of mounts) {
+  describe(`Quire mounted under /office in ${kind.name}`, () => {
+    let server: Mounted;
+    let quire: EmbeddedQuire;
+    let dataDir: string;
+    let base: string;
+    let fileId: string;
+
+    before(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'quire-embed-'));
+      server = await kind.start(async (origin) => {
+        quire = await createQuire({ dataDir, publicUrl: `${origin}/office`, logger: false });
+        return quire;
+      });
+      base = `${server.url}/office`;
+      await quire.quire.accounts?.create({ name: 'ann', displayName: 'Ann', password: PASSWORD });
+      const ann = await quire.quire.accounts?.findByName('ann');
+      const file = await quire.quire.addFile({
+        source: Readable.from([Buffer.from('hello')]),
+        name: 'Notes.docx',
+        ownerId: ann?.id ?? '',
+      });
+      fileId = file.id;
+    });
+    after(async () => {
+      await server?.close();
+      await quire?.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("keeps the app's own routes, and answers Quire's under the prefix only", async () => {
+      const own = await fetch(`${server.url}/`);
+      assert.equal(own.status, 200);
+      assert.equal(await own.text(), 'the app');
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      assert.equal(quire.basePath, '/office');
+      // the WOPI endpoint is not at the root of the site
+      const rootWopi = await fetch(`${server.url}/wopi/files/${fileId}`);
+      assert.equal(rootWopi.status, 404);
+      assert.notEqual(rootWopi.headers.get('x-wopi-itemversion'), '1');
+    });
+
+    it('serves the WOPI endpoint under the prefix: WOPISrc, lock, a streamed save, read back', async () => {
+      assert.equal(quire.quire.wopiSrc(fileId), `${base}/wopi/files/${fileId}`);
+      const token = (await quire.quire.mintToken({ fileId, userId: 'alice', userName: 'Alice' })).access_token;
+      const c = new WopiClient(base, fileId, token);
+      const info = await c.checkFileInfo();
+      assert.equal(info.status, 200);
+      assert.equal((info.json as { BaseFileName: string }).BaseFileName, 'Notes.docx');
+      assert.equal((await c.lock('L1')).status, 200);
+      const body = randomBytes(3 * 1024 * 1024);
+      const put = await c.putFile(body, { 'X-WOPI-Lock': 'L1' });
+      assert.equal(put.status, 200, put.text);
+      assert.equal(put.headers.get('x-wopi-itemversion'), '2');
+      assert.deepEqual(await c.content(), body);
+      // a refusal drains its body and answers, through the host server too
+      const refused = await c.putFile(randomBytes(1024 * 1024), { 'X-WOPI-Lock': 'not-the-lock' });
+      assert.equal(refused.status, 409);
+      assert.equal(refused.headers.get('x-wopi-lock'), 'L1');
+      assert.equal((await c.unlock('L1')).status, 200);
+    });
+
+    it('serves its pages under the prefix: sign-in redirects, cookies and links all stay there', async () => {
+      const first = await fetch(`${base}/`, { redirect: 'manual', headers: { accept: 'text/html' } });
+      assert.equal(first.status, 303);
+      assert.equal(first.headers.get('location'), '/office/login');
+      const asked = await fetch(`${base}/files/${fileId}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+      assert.equal(asked.headers.get('location'), `/office/login?next=${encodeURIComponent(`/files/${fileId}`)}`);
+
+      const login = await fetch(`${base}/login`);
+      const loginHtml = await login.text();
+      assert.match(loginHtml, /action="\/office\/login"/);
+      assert.match(loginHtml, /href="\/office\/static\/app\.css"/);
+      assert.doesNotMatch(loginHtml, /(href|src|action)="\/(?!office\/)/, 'every link of the page under /office');
+
+      const signedIn = await fetch(`${base}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+        body: new URLSearchParams({ name: 'ann', password: PASSWORD, next: `/files/${fileId}` }),
+      });
+      assert.equal(signedIn.status, 303);
+      assert.equal(signedIn.headers.get('location'), `/office/files/${fileId}`);
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      assert.match(cookie, /^quire_session=/);
+
+      const page = await fetch(`${base}/files/${fileId}`, { headers: { cookie } });
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /src="\/office\/static\/[a-z-]+\.js"/);
+      assert.doesNotMatch(html, /(href|src|action)="\/(?!office\/)/, 'every link of the page under /office');
+      assert.equal((await fetch(`${base}/static/app.js`)).status, 200);
+
+      const me = await fetch(`${base}/api/me`, { headers: { cookie, accept: 'application/json' } });
+      assert.equal(me.status, 200);
+      assert.equal(((await me.json()) as { name: string }).name, 'ann');
+      const anonymous = await fetch(`${base}/api/me`, { headers: { accept: 'application/json' } });
+      assert.equal(anonymous.status, 401);
+      assert.equal(((await anonymous.json()) as { login: string }).login, '/office/login');
+    });
+  });
+}
+
+describe("createQuire with the app's own sign-in and access rules", () => {
+  let server: Server;
+  let quire: EmbeddedQuire;
+  let dataDir: string;
+  let base: string;
+  let fileId: string;
+  // the app's own people and its own rule: readers may view every document, writers edit; nobody else sees any
+  const people: Record<string, { displayName: string; role: 'viewer' | 'editor' | null; admin?: boolean }> = {
+    ann: { displayName: 'Ann from the app', role: 'viewer' },
+    wes: { displayName: 'Wes Writer', role: 'editor' },
+    max: { displayName: 'Max Blocked', role: null },
+  };
+  const asked: string[] = [];
+  let editor: StandInEditor;
+
+  before(async () => {
+    editor = await startStandInEditor();
+    dataDir = await mkdtemp(join(tmpdir(), 'quire-embed-'));
+    let handler: Listener | undefined;
+    server = createServer((req, res) => handler?.(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}/office`;
+    quire = await createQuire({
+      dataDir,
+      publicUrl: base,
+      logger: false,
+      editor: { url: editor.url },
+      // the app's session cookie names the person; "suspended" people are refused outright
+      identify: async (request) => {
+        const name = /(?:^|;\s*)app_user=([a-z]+)/.exec(request.headers.cookie ?? '')?.[1];
+        if (!name) return undefined;
+        if (name === 'suspended') return null;
+        const person = people[name];
+        return person ? { name, displayName: person.displayName, isAdmin: person.admin === true } : null;
+      },
+      access: {
+        async accessTo(subject) {
+          if (subject.kind !== 'user') return null;
+          asked.push(subject.user.name);
+          const role = people[subject.user.name]?.role ?? null;
+          return role && { role, via: 'share', secureView: null };
+        },
+        async visibleFileIds(user) {
+          return people[user.name]?.role ? null : [];
+        },
+      },
+    });
+    handler = quire.handler;
+    const file = await quire.quire.addFile({
+      source: Readable.from([Buffer.from('report')]),
+      name: 'Report.docx',
+      ownerId: 'the-app',
+    });
+    fileId = file.id;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+    await quire?.close();
+    await editor?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const as = (name: string) => ({ cookie: `app_user=${name}`, accept: 'application/json' });
+
+  it("signs people in with the app's cookie, creating their account on first sight", async () => {
+    const me = await fetch(`${base}/api/me`, { headers: as('ann') });
+    assert.equal(me.status, 200);
+    const body = (await me.json()) as { name: string; displayName: string; isAdmin: boolean };
+    assert.deepEqual([body.name, body.displayName, body.isAdmin], ['ann', 'Ann from the app', false]);
+    assert.ok(await quire.quire.accounts?.findByName('ann'), 'an account without a password');
+    // no cookie of the app: Quire's own sign-in decides (nobody signed in)
+    assert.equal((await fetch(`${base}/api/me`, { headers: { accept: 'application/json' } })).status, 401);
+    // the app refuses someone: so does Quire
+    assert.equal((await fetch(`${base}/api/me`, { headers: as('suspended') })).status, 401);
+    // the app makes someone an admin: Quire follows, next request
+    people.ann = { ...(people.ann as (typeof people)['ann']), admin: true };
+    const promoted = (await (await fetch(`${base}/api/me`, { headers: as('ann') })).json()) as { isAdmin: boolean };
+    assert.equal(promoted.isAdmin, true);
+    people.ann = { displayName: 'Ann from the app', role: 'viewer' };
+    await fetch(`${base}/api/me`, { headers: as('ann') });
+  });
+
+  it("asks the app's access rules, for the API, the host page and every WOPI request", async () => {
+    const forAnn = await fetch(`${base}/api/files/${fileId}`, { headers: as('ann') });
+    assert.equal(forAnn.status, 200);
+    assert.equal(((await forAnn.json()) as { role: string }).role, 'viewer');
+    assert.equal((await fetch(`${base}/api/files/${fileId}`, { headers: as('max') })).status, 404);
+    const list = (await (await fetch(`${base}/api/files`, { headers: as('max') })).json()) as unknown[];
+    assert.deepEqual(list, []);
+    assert.ok(asked.includes('ann') && asked.includes('max'));
+
+    // the host page: Wes may edit, so the token lets the editor write; Ann's only reads
+    for (const [name, write] of [
+      ['wes', true],
+      ['ann', false],
+    ] as const) {
+      const page = await fetch(`${base}/files/${fileId}/open?action=edit`, { headers: { cookie: `app_user=${name}` } });
+      assert.equal(page.status, 200, name);
+      const token = /name="access_token" value="([^"]+)"/.exec(await page.text())?.[1];
+      assert.ok(token, name);
+      const info = await new WopiClient(base, fileId, token).checkFileInfo();
+      assert.equal(info.status, 200);
+      assert.equal((info.json as { UserCanWrite: boolean }).UserCanWrite, write, name);
+      const lock = await new WopiClient(base, fileId, token).lock(`lock-${name}`);
+      assert.equal(lock.status, write ? 200 : 401, name);
+      if (write) assert.equal((await new WopiClient(base, fileId, token).unlock(`lock-${name}`)).status, 200);
+    }
+
+    // the app takes Wes's rights away: his token stops working within a second
+    const page = await fetch(`${base}/files/${fileId}/open?action=edit`, { headers: { cookie: 'app_user=wes' } });
+    const token = /name="access_token" value="([^"]+)"/.exec(await page.text())?.[1] as string;
+    people.wes = { displayName: 'Wes Writer', role: null };
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await new WopiClient(base, fileId, token).checkFileInfo()).status, 401);
+  });
+});
+
+describe('createQuire: mistakes in its options', () => {
+  it('refuses to start without a public URL, or with a query in it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'quire-embed-'));
+    try {
+      await assert.rejects(createQuire({ dataDir } as never), /publicUrl/);
+      await assert.rejects(createQuire({ dataDir, publicUrl: 'http://127.0.0.1/office?x=1' }), /query/);
+      await assert.rejects(createQuire({ dataDir, publicUrl: 'not a url' }), /not a URL/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
