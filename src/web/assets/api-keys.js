@@ -1,6 +1,6 @@
 // API keys, for admins: the keys other apps use Quire with (create one, shown once with a copy button; revoke).
 // Everything through /api/admin/api-keys; names are drawn as text, never HTML.
-import { ago, api, at, el, formatTime, initials, keepTimesFresh, say } from './common.js';
+import { ago, api, at, copyField, el, formatTime, initials, keepTimesFresh, say } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const path = (id) => encodeURIComponent(id);
@@ -125,24 +125,7 @@ function reveal(created) {
   panel.focus();
 }
 
-$('key-copy').addEventListener('click', async () => {
-  const field = $('key-value');
-  const button = $('key-copy');
-  try {
-    if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
-    await navigator.clipboard.writeText(field.value);
-    say('The key is copied to the clipboard.');
-    button.textContent = 'Copied';
-    setTimeout(() => {
-      button.textContent = 'Copy';
-    }, 2000);
-  } catch {
-    // no clipboard (an insecure page, or the browser said no): the key is selected for copying by hand
-    field.focus();
-    field.select();
-    say('The browser did not allow copying: the key is selected, press Ctrl+C (⌘C on a Mac) to copy it.');
-  }
-});
+$('key-copy').addEventListener('click', () => copyField($('key-value'), $('key-copy'), 'the key'));
 
 $('key-done').addEventListener('click', () => {
   $('key-value').value = '';

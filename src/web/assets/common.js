@@ -192,3 +192,25 @@ export function wireDialogCloseButtons() {
     close.addEventListener('click', () => close.closest('dialog').close('cancel'));
   }
 }
+
+/**
+ * Copies a read-only field's value (a link, a key, a secret) and says so through `tell`; where the browser allows no
+ * clipboard (an insecure page, or it said no) the value is selected for copying by hand instead. `what` names it in
+ * the messages ("the key"); the button reads "Copied" for two seconds.
+ */
+export async function copyField(field, button, what, tell = say) {
+  const label = button.textContent;
+  try {
+    if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
+    await navigator.clipboard.writeText(field.value);
+    tell(`${what[0].toUpperCase()}${what.slice(1)} is copied to the clipboard.`);
+    button.textContent = 'Copied';
+    setTimeout(() => {
+      if (button.isConnected) button.textContent = label;
+    }, 2000);
+  } catch {
+    field.focus();
+    field.select();
+    tell(`The browser did not allow copying: ${what} is selected, press Ctrl+C (⌘C on a Mac) to copy it.`);
+  }
+}

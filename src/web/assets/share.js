@@ -1,7 +1,7 @@
 // The share dialog: who has a document (its owner, the people and groups it is shared with), sharing it with more
 // people or groups, and its links. Its owner and admins change things; everyone else sees who has access, read-only.
 // Everything is drawn as text (names are never HTML) and done through the JSON API.
-import { api, at, el, formatTime, hueOf, initials } from './common.js';
+import { api, at, copyField, el, formatTime, hueOf, initials } from './common.js';
 
 const ROLES = [
   ['viewer', 'Viewer'],
@@ -539,22 +539,7 @@ function linkItem(link, index) {
 const cap = (s) => s[0].toUpperCase() + s.slice(1);
 const day = (iso) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' });
 
-async function copyLink(field, button) {
-  try {
-    if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
-    await navigator.clipboard.writeText(field.value);
-    status('Link copied to the clipboard.');
-    button.textContent = 'Copied';
-    setTimeout(() => {
-      if (button.isConnected) button.textContent = 'Copy link';
-    }, 2000);
-  } catch {
-    // no clipboard (an insecure page, or the browser said no): the address is selected for copying by hand
-    field.focus();
-    field.select();
-    status('The browser did not allow copying: the link is selected, press Ctrl+C (⌘C on a Mac) to copy it.');
-  }
-}
+const copyLink = (field, button) => copyField(field, button, 'the link', status);
 
 // ---- drawing ----
 

@@ -1,7 +1,7 @@
 // Webhooks, for admins: the receivers Quire tells of events (add one, its secret shown once with a copy button; ping,
 // delete), and each one's delivery log with redelivery. Everything through /api/webhooks; URLs and descriptions are
 // drawn as text, never HTML. An open delivery log refreshes itself every few seconds while the page is visible.
-import { ago, api, at, cell, el, keepTimesFresh, say } from './common.js';
+import { ago, api, at, cell, copyField, el, keepTimesFresh, say } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const path = (id) => encodeURIComponent(id);
@@ -224,24 +224,7 @@ function reveal(created) {
   panel.focus();
 }
 
-$('hook-copy').addEventListener('click', async () => {
-  const field = $('hook-secret');
-  const button = $('hook-copy');
-  try {
-    if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
-    await navigator.clipboard.writeText(field.value);
-    say('The secret is copied to the clipboard.');
-    button.textContent = 'Copied';
-    setTimeout(() => {
-      button.textContent = 'Copy';
-    }, 2000);
-  } catch {
-    // no clipboard (an insecure page, or the browser said no): the secret is selected for copying by hand
-    field.focus();
-    field.select();
-    say('The browser did not allow copying: the secret is selected, press Ctrl+C (⌘C on a Mac) to copy it.');
-  }
-});
+$('hook-copy').addEventListener('click', () => copyField($('hook-secret'), $('hook-copy'), 'the secret'));
 
 $('hook-done').addEventListener('click', () => {
   $('hook-secret').value = '';
