@@ -190,6 +190,36 @@ for (const kind of mounts) {
       const me = await fetch(`${base}/api/me`, { headers: { cookie, accept: 'application/json' } });
       assert.equal(me.status, 200);
       assert.equal(((await me.json()) as { name: string }).name, 'ann');
+      // another app drives the same API under the prefix with a service key, and gets URLs under it
+      const made = await quire.quire.apiKeys?.create(
+        { name: 'intranet', scopes: ['files:read', 'tokens'] },
+        { userId: 'operator', userName: 'operator' },
+      );
+      assert.ok(made);
+      const bearer = { authorization: `Bearer ${made.key}`, accept: 'application/json' };
+      const listed = await fetch(`${base}/api/files`, { headers: bearer });
+      assert.equal(listed.status, 200);
+      const [listedFile] = (await listed.json()) as Array<{ urls: { history: string; download: string } }>;
+      assert.equal(listedFile?.urls.history, `/office/files/${fileId}`);
+      assert.equal(listedFile?.urls.download, `/office/api/files/${fileId}/content`);
+      const minted = await fetch(`${base}/api/files/${fileId}/tokens`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ user: { id: 'u7', name: 'Una' }, role: 'viewer' }),
+      });
+      assert.equal(minted.status, 201, await minted.clone().text());
+      const { hostPageUrl, wopiSrc } = (await minted.json()) as { hostPageUrl: string; wopiSrc: string };
+      assert.ok(hostPageUrl.startsWith(`${base}/embed/`), hostPageUrl);
+      assert.equal(wopiSrc, `${base}/wopi/files/${fileId}`);
+      // a key lacking the scope is refused, naming it
+      const refused = await fetch(`${base}/api/files/${fileId}/rename`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Other.docx' }),
+      });
+      assert.equal(refused.status, 403);
+      assert.match(await refused.text(), /files:write/);
+
       const anonymous = await fetch(`${base}/api/me`, { headers: { accept: 'application/json' } });
       assert.equal(anonymous.status, 401);
       assert.equal(((await anonymous.json()) as { login: string }).login, '/office/login');

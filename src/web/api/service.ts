@@ -44,7 +44,8 @@ export function acceptApiKeys(
     if (header === undefined || !/^bearer\s/i.test(header.trimStart())) return;
     if (!keys) throw forbidden('this Quire keeps no API keys');
     const key = await keys.authenticate(header);
-    const needed = scopeFor(request.method, request.routeOptions.url ?? '');
+    // the route as registered, less the path Quire is served under ('/office/api/files' → '/api/files')
+    const needed = scopeFor(request.method, (request.routeOptions.url ?? '').slice(request.server.prefix.length));
     if (needed === undefined) throw forbidden('API keys cannot use this part of the API; sign in as an admin');
     if (needed !== null && !key.scopes.includes(needed)) throw new ScopeMissing(needed);
     keyOfRequest.set(request, key);
