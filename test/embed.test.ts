@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { buildExpectedProof, msToDotNetTicks } from '../src/auth/proof-keys.ts';
 import { createQuire, type EmbeddedQuire } from '../src/embed.ts';
 import { WopiClient } from './helpers/host.ts';
 import { type StandInEditor, startStandInEditor } from './helpers/stand-in-editor.ts';
@@ -344,6 +345,54 @@ describe("createQuire with the app's own sign-in and access rules", () => {
     people.wes = { displayName: 'Wes Writer', role: null };
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal((await new WopiClient(base, fileId, token).checkFileInfo()).status, 401);
+  });
+});
+
+describe('proof keys when Quire is mounted under a path', () => {
+  it('checks the proof against the URL the editor called, base path included', async () => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = pair.publicKey.export({ format: 'jwk' });
+    const b64 = (v: string | undefined) => Buffer.from(v ?? '', 'base64url').toString('base64');
+    const editor = await startStandInEditor({ proofKey: { modulus: b64(jwk.n), exponent: b64(jwk.e) } });
+    const dataDir = await mkdtemp(join(tmpdir(), 'quire-embed-'));
+    let handler: Listener | undefined;
+    const server = createServer((req, res) => handler?.(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/office`;
+    const quire = await createQuire({
+      dataDir,
+      publicUrl: base,
+      logger: false,
+      editor: { url: editor.url, proofKeys: 'enforce' },
+    });
+    handler = quire.handler;
+    try {
+      const file = await quire.quire.addFile({
+        source: Readable.from([Buffer.from('x')]),
+        name: 'S.docx',
+        ownerId: 'o',
+      });
+      const token = (await quire.quire.mintToken({ fileId: file.id, userId: 'u' })).access_token;
+      const c = new WopiClient(base, file.id, token);
+      const signed = (url: string) => {
+        const ticks = msToDotNetTicks(Date.now());
+        const proof = sign('sha256', buildExpectedProof(token, url, ticks), pair.privateKey).toString('base64');
+        return { 'X-WOPI-Proof': proof, 'X-WOPI-ProofOld': proof, 'X-WOPI-TimeStamp': ticks.toString() };
+      };
+      const ok = await c.checkFileInfo(signed(c.fileUrl()));
+      assert.equal(ok.status, 200, ok.text);
+      // a proof for the URL without its base path is a proof for another URL
+      const wrong = await c.checkFileInfo(signed(c.fileUrl().replace('/office/', '/')));
+      assert.equal(wrong.status, 500);
+    } finally {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await quire.close();
+      await editor.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

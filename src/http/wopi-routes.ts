@@ -62,12 +62,13 @@ function send(reply: FastifyReply, result: WopiResult): FastifyReply {
  * Checks that the request was signed by the configured editor (X-WOPI-Proof). 'log' only reports; 'enforce'
  * refuses with 500, the answer WOPI gives for a failed proof.
  */
-async function checkProofOf(editor: Editor, publicUrl: string, request: Req, token: string): Promise<void> {
+async function checkProofOf(editor: Editor, origin: string, request: Req, token: string): Promise<void> {
   if (editor.proofMode === 'off' || !editor.configured) return;
   const header = headerOf(request);
   const verdict = await editor.verifyProof({
     accessToken: token,
-    url: publicUrl + request.url,
+    // the URL the editor called: the public origin and the path as it arrived (base path included)
+    url: origin + request.url,
     timestamp: header(H.proofTimestamp),
     proof: header(H.proof),
     proofOld: header(H.proofOld),
@@ -84,7 +85,7 @@ function handler(host: WopiHost, editor: Editor, endpoint: Endpoint) {
   return async (request: Req, reply: FastifyReply) => {
     const token = accessToken(request);
     const req = await toWopiRequest(host, request, token);
-    await checkProofOf(editor, host.urls.publicUrl, request, token);
+    await checkProofOf(editor, host.urls.origin, request, token);
     const operation = operationFor(endpoint, request.method, req.header(H.override));
     return send(reply, await operation(host, req));
   };
