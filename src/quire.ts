@@ -410,7 +410,12 @@ export class Quire {
   }
 
   async addFile(input: { source: Readable; name: string; ownerId: string }): Promise<FileRecord> {
-    return importFile(this.host.storage, this.host.clock, input);
+    // the owner by name in the audit trail, when Quire knows them
+    const owner = await this.host.storage.users?.findById(input.ownerId);
+    return importFile(this.host.storage, this.host.clock, {
+      ...input,
+      ...(owner && { actor: { userId: owner.id, userName: owner.displayName } }),
+    });
   }
 
   async mintToken(input: {

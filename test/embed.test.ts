@@ -10,6 +10,7 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildExpectedProof, msToDotNetTicks } from '../src/auth/proof-keys.ts';
 import { createQuire, type EmbeddedQuire } from '../src/embed.ts';
+import { chromiumMissing, launchChromium, SCREENSHOTS, signInThroughPage } from './helpers/browser.ts';
 import { WopiClient } from './helpers/host.ts';
 import { type StandInEditor, startStandInEditor } from './helpers/stand-in-editor.ts';
 
@@ -345,6 +346,86 @@ describe("createQuire with the app's own sign-in and access rules", () => {
     people.wes = { displayName: 'Wes Writer', role: null };
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal((await new WopiClient(base, fileId, token).checkFileInfo()).status, 401);
+  });
+});
+
+describe('Quire’s pages mounted under /office, in a real browser', { skip: chromiumMissing }, () => {
+  it('signs in, lists, shares, opens the history and the activity, all under /office', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'quire-embed-'));
+    const app = express();
+    let quire: EmbeddedQuire | undefined;
+    app.use('/office', (req, res, next) => (quire ? quire.handler(req, res) : next()));
+    app.get('/', (_req, res) => {
+      res.type('text/plain').send('the app');
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/office`;
+    quire = await createQuire({ dataDir, publicUrl: base, logger: false, clock: { now: () => Date.now() } });
+    const browser = await launchChromium();
+    try {
+      const accounts = quire.quire.accounts;
+      assert.ok(accounts);
+      const ann = await accounts.create({ name: 'ann', displayName: 'Ann Owner', password: PASSWORD });
+      await accounts.create({ name: 'bob', displayName: 'Bob Colleague', password: PASSWORD });
+      await quire.quire.addFile({ source: Readable.from([Buffer.from('v1')]), name: 'Plan.docx', ownerId: ann.id });
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      const outside: string[] = [];
+      page.on('request', (r) => {
+        const url = new URL(r.url());
+        if (url.origin === new URL(base).origin && !url.pathname.startsWith('/office/')) outside.push(url.pathname);
+      });
+      await signInThroughPage(page, base, 'ann', PASSWORD);
+      assert.equal(new URL(page.url()).pathname, '/office/');
+      await page.waitForSelector('body[data-ready="true"]');
+      const row = page.locator('#files tbody tr[data-name="Plan.docx"]');
+      await row.waitFor();
+
+      // the share dialog talks to the API under /office
+      await page.getByRole('button', { name: 'Share Plan.docx' }).click();
+      await page.waitForSelector('#share-dialog[data-ready="true"]');
+      const dialog = page.getByRole('dialog', { name: 'Share Plan.docx' });
+      await dialog.getByLabel('Person or group').selectOption({ label: 'Bob Colleague (bob)' });
+      await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+      await dialog
+        .getByRole('status')
+        .filter({ hasText: /Shared with Bob Colleague/ })
+        .waitFor();
+      await dialog.getByText('Create a link').click();
+      await dialog.getByRole('button', { name: 'Create link' }).click();
+      const link = await dialog.getByLabel('Address of link 1').inputValue();
+      assert.match(link, new RegExp(`^${base}/s/`));
+      await page.keyboard.press('Escape');
+
+      // history, then activity, through the links the pages draw
+      await row.getByRole('link', { name: 'History of Plan.docx' }).click();
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.match(new URL(page.url()).pathname, /^\/office\/files\//);
+      await page.getByRole('link', { name: 'Activity', exact: true }).first().click();
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(new URL(page.url()).pathname, '/office/activity');
+      // the Teams events read as sentences, names and all
+      await page
+        .locator('.event-what', { hasText: 'Ann Owner shared Plan.docx with Bob Colleague as an editor' })
+        .waitFor();
+      await page.locator('.event-what', { hasText: 'Ann Owner made a viewer link to Plan.docx' }).waitFor();
+      await page.locator('.event-what', { hasText: 'Ann Owner imported Plan.docx' }).waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, 'embedded-activity.png') });
+
+      // signing out lands on the sign-in page under /office
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(`${base}/login`);
+      assert.deepEqual(outside, [], 'nothing asked outside /office');
+    } finally {
+      await browser.close();
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await quire.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -97,11 +97,17 @@ export class Sharing {
     actor: Actor,
   ): Promise<Share> {
     const { principal } = input;
+    let principalName: string;
     if (principal.kind === 'user') {
       const user = await this.storage.users?.findById(principal.id);
       if (!user || user.disabledAt) throw notFound('no such user');
       if (user.id === file.ownerId) throw conflict('the owner has the document already');
-    } else if (!(await this.access.getGroup(principal.id))) throw notFound('no such group');
+      principalName = user.displayName;
+    } else {
+      const group = await this.access.getGroup(principal.id);
+      if (!group) throw notFound('no such group');
+      principalName = group.name;
+    }
     return this.access.putShare(
       {
         fileId: file.id,
@@ -117,6 +123,8 @@ export class Sharing {
         ...actor,
         details: {
           ...principalDetails(after.principal),
+          // the name as it was: the activity page tells it even once the person or group is gone
+          principalName,
           role: after.role,
           secureView: after.secureView !== null,
           ...(before && { was: before.role }),
@@ -126,13 +134,20 @@ export class Sharing {
   }
 
   async unshare(file: FileRecord, principal: Principal, actor: Actor): Promise<void> {
+    const principalName = await this.nameOf(principal);
     const removed = await this.access.removeShare(file.id, principal, this.clock.now(), (share) => ({
       type: EVENT.shareRemoved,
       fileId: file.id,
       ...actor,
-      details: { ...principalDetails(share.principal), role: share.role },
+      details: { ...principalDetails(share.principal), ...(principalName && { principalName }), role: share.role },
     }));
     if (!removed) throw notFound('the document is not shared with them');
+  }
+
+  /** A person's display name or a group's name, for the audit trail; undefined when they are gone. */
+  private async nameOf(principal: Principal): Promise<string | undefined> {
+    if (principal.kind === 'user') return (await this.storage.users?.findById(principal.id))?.displayName;
+    return (await this.access.getGroup(principal.id))?.name;
   }
 
   // ---- links -----------------------------------------------------------------------------------------------------
@@ -248,7 +263,11 @@ export class Sharing {
     if (!group) throw notFound('no such group');
     await this.access.addMember(groupId, user.id);
     await this.storage.events.append(
-      { type: EVENT.groupMemberAdded, ...actor, details: { group: groupId, name: group.name, member: user.id } },
+      {
+        type: EVENT.groupMemberAdded,
+        ...actor,
+        details: { group: groupId, name: group.name, member: user.id, memberName: user.displayName },
+      },
       this.clock.now(),
     );
   }
@@ -256,9 +275,14 @@ export class Sharing {
   async removeMember(groupId: string, userId: string, actor: Actor): Promise<void> {
     const group = await this.access.getGroup(groupId);
     if (!group) throw notFound('no such group');
+    const memberName = await this.nameOf({ kind: 'user', id: userId });
     if (!(await this.access.removeMember(groupId, userId))) throw notFound('not a member of the group');
     await this.storage.events.append(
-      { type: EVENT.groupMemberRemoved, ...actor, details: { group: groupId, name: group.name, member: userId } },
+      {
+        type: EVENT.groupMemberRemoved,
+        ...actor,
+        details: { group: groupId, name: group.name, member: userId, ...(memberName && { memberName }) },
+      },
       this.clock.now(),
     );
   }
@@ -280,7 +304,7 @@ export class Sharing {
       {
         type: disabled ? EVENT.userDisabled : EVENT.userEnabled,
         ...actor,
-        details: { user: user.id, name: user.name },
+        details: { user: user.id, name: user.name, displayName: user.displayName },
       },
       now,
     );

@@ -52,6 +52,17 @@ function doc(fileId, fallback) {
 const quoted = (text) => el('q', { class: 'reason', text });
 const named = (text) => el('span', { class: 'doc', text });
 
+const article = (role) => (role === 'editor' || role === 'owner' ? 'an' : 'a');
+
+/** What a link asks or limits, as words: a password, an expiry, secure view. */
+function linkTraits(d) {
+  return [
+    ...(d.password ? ['with a password'] : []),
+    ...(typeof d.expiresAt === 'number' ? [`until ${new Date(d.expiresAt).toLocaleDateString()}`] : []),
+    ...(d.secureView ? ['secure view'] : []),
+  ];
+}
+
 /** The sentence after the person's name, as nodes (text only). */
 function sentence(e) {
   const d = e.details ?? {};
@@ -115,6 +126,52 @@ function sentence(e) {
       const toWhom = typeof who === 'string' && d.for !== e.user?.id ? [` to ${who}`] : [];
       return [`issued ${kind} access token for `, file(), ...toWhom];
     }
+    case 'share.added':
+      return [
+        'shared ',
+        file(),
+        ' with ',
+        named(d.principalName ?? 'someone'),
+        ` as ${article(d.role)} ${d.role ?? 'reader'}`,
+        ...(d.secureView ? [' (secure view)'] : []),
+      ];
+    case 'share.changed':
+      return [
+        'made ',
+        named(d.principalName ?? 'someone'),
+        ` ${article(d.role)} ${d.role} of `,
+        file(),
+        ...(d.was ? [` (was ${article(d.was)} ${d.was})`] : []),
+        ...(d.secureView ? [', in secure view'] : []),
+      ];
+    case 'share.removed':
+      return ['stopped sharing ', file(), ' with ', named(d.principalName ?? 'someone')];
+    case 'link.created':
+      return [
+        `made ${article(d.role)} ${d.role} link to `,
+        file(),
+        ...(d.password || d.expiresAt || d.secureView ? [` (${linkTraits(d).join(', ')})`] : []),
+      ];
+    case 'link.changed':
+      if (d.disabled) return ['disabled a link to ', file()];
+      return [
+        'changed a link to ',
+        file(),
+        `: now ${article(d.role)} ${d.role} link`,
+        ...(linkTraits(d).length ? [` (${linkTraits(d).join(', ')})`] : []),
+      ];
+    case 'group.created':
+      return ['created the group ', named(d.name ?? '?'), ...(d.source === 'provider' ? [' (from sign-in)'] : [])];
+    case 'group.deleted':
+      return ['deleted the group ', named(d.name ?? '?')];
+    case 'group.member.added':
+      return ['added ', named(d.memberName ?? 'someone'), ' to the group ', named(d.name ?? '?')];
+    case 'group.member.removed':
+      return ['removed ', named(d.memberName ?? 'someone'), ' from the group ', named(d.name ?? '?')];
+    case 'user.disabled':
+      return ['disabled the account of ', named(d.displayName ?? d.name ?? 'someone')];
+    case 'user.enabled':
+      return ['enabled the account of ', named(d.displayName ?? d.name ?? 'someone'), ' again'];
     case 'apikey.created':
       return [
         'made the API key ',
@@ -142,6 +199,9 @@ const KINDS = {
   'lock.released': 'lock',
   'versions.thinned': 'change',
   'apikey.revoked': 'danger',
+  'share.removed': 'danger',
+  'group.deleted': 'danger',
+  'user.disabled': 'danger',
 };
 
 const sep = () => el('span', { class: 'sep', 'aria-hidden': 'true', text: '·' });
