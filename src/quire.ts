@@ -73,9 +73,15 @@ export interface QuireOptions {
   trustedUserHeader?: string;
   /**
    * For an app that embeds Quire and signs its people in itself: who sent a request, from the app's own cookie or
-   * header. Asked before Quire's own sign-in; see `Identify`.
+   * header. Asked before Quire's own sign-in; see `Identify`. Quire keeps an account for each person the app names,
+   * so the storage needs a user store (`storage.users`).
    */
   identify?: Identify;
+  /**
+   * The embedding app's sign-in page (a path on the same site, or a URL): where Quire sends a browser nobody is
+   * signed in with, `next` set to the path to come back to. Default: Quire's own `/login`.
+   */
+  signInUrl?: string;
   /**
    * Who may do what with a document, for the WOPI endpoint and the web app alike: bring your own rules (see
    * `AccessRules`). Default: Quire's own (owners, admins, shares to people and groups, links).
@@ -276,6 +282,9 @@ export class Quire {
     const tightened = await tightenTopLevel(options.dataDir);
     // a mistake in the single sign-on settings is said before anything is opened
     if (options.oidc) resolveOidcOptions(options.oidc);
+    if (options.identify && options.storage && !options.storage.users) {
+      throw new Error('identify needs a storage with users (storage.users): Quire keeps an account per person named');
+    }
     const secret = options.secret ?? (await loadSigningSecret(options.dataDir));
     const storage =
       options.storage ??
@@ -312,6 +321,7 @@ export class Quire {
       signIns: storage.access,
       ...(options.trustedUserHeader && { trustedUserHeader: options.trustedUserHeader }),
       ...(options.identify && { identify: options.identify }),
+      ...(options.signInUrl && { signInUrl: options.signInUrl }),
     };
     // first run: nobody can sign in yet, so a one-time link (printed by `serve`) creates the first admin
     const setup = accounts && (await accounts.list()).length === 0 ? new FirstRunSetup(accounts) : undefined;

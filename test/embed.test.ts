@@ -10,6 +10,7 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildExpectedProof, msToDotNetTicks } from '../src/auth/proof-keys.ts';
 import { createQuire, type EmbeddedQuire } from '../src/embed.ts';
+import { openSqliteStorage } from '../src/storage/sqlite/index.ts';
 import { chromiumMissing, launchChromium, SCREENSHOTS, signInThroughPage } from './helpers/browser.ts';
 import { WopiClient } from './helpers/host.ts';
 import { type StandInEditor, startStandInEditor } from './helpers/stand-in-editor.ts';
@@ -256,6 +257,7 @@ describe("createQuire with the app's own sign-in and access rules", () => {
       publicUrl: base,
       logger: false,
       editor: { url: editor.url },
+      signInUrl: '/signin?from=quire',
       // the app's session cookie names the person; "suspended" people are refused outright
       identify: async (request) => {
         const name = /(?:^|;\s*)app_user=([a-z]+)/.exec(request.headers.cookie ?? '')?.[1];
@@ -304,6 +306,15 @@ describe("createQuire with the app's own sign-in and access rules", () => {
     assert.ok(await quire.quire.accounts?.findByName('ann'), 'an account without a password');
     // no cookie of the app: Quire's own sign-in decides (nobody signed in)
     assert.equal((await fetch(`${base}/api/me`, { headers: { accept: 'application/json' } })).status, 401);
+    // a browser nobody signed in with goes to the app's own sign-in page, and comes back after
+    const page = await fetch(`${base}/files/${fileId}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    assert.equal(page.status, 303);
+    assert.equal(
+      page.headers.get('location'),
+      `/signin?from=quire&next=${encodeURIComponent(`/office/files/${fileId}`)}`,
+    );
+    const api = await fetch(`${base}/api/me`, { headers: { accept: 'application/json' } });
+    assert.equal(((await api.json()) as { login: string }).login, '/signin?from=quire');
     // the app refuses someone: so does Quire
     assert.equal((await fetch(`${base}/api/me`, { headers: as('suspended') })).status, 401);
     // the app makes someone an admin: Quire follows, next request
@@ -484,6 +495,21 @@ describe('createQuire: mistakes in its options', () => {
       await assert.rejects(createQuire({ dataDir } as never), /publicUrl/);
       await assert.rejects(createQuire({ dataDir, publicUrl: 'http://127.0.0.1/office?x=1' }), /query/);
       await assert.rejects(createQuire({ dataDir, publicUrl: 'not a url' }), /not a URL/);
+      // identify without a user store would be ignored: said at once instead
+      const storage = await openSqliteStorage(dataDir);
+      try {
+        await assert.rejects(
+          createQuire({
+            dataDir,
+            publicUrl: 'http://127.0.0.1/office',
+            storage: { ...storage, users: undefined },
+            identify: async () => undefined,
+          }),
+          /identify needs a storage with users/,
+        );
+      } finally {
+        await storage.close();
+      }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -28,6 +28,11 @@ export interface SessionOptions {
    * Asked before Quire's own sign-in; people it names get a Quire account on first sight, without a password.
    */
   identify?: Identify | undefined;
+  /**
+   * Where people sign in when `identify` does not know them: the embedding app's own sign-in page. Quire sends them
+   * there with `next` set to the full path (base path included) to come back to. Default: Quire's own /login.
+   */
+  signInUrl?: string | undefined;
   /** Marks the cookie Secure (and names it with the `__Host-` prefix); for deployments served over HTTPS. */
   secureCookies?: boolean;
   /**
@@ -275,13 +280,21 @@ export function requireUser(
         .header('cache-control', 'no-store')
         .headers(BEARER_CHALLENGE)
         .type('application/json; charset=utf-8')
-        .send(JSON.stringify({ error: 'sign in required', login: at(request, '/login') }));
+        .send(JSON.stringify({ error: 'sign in required', login: opts.signInUrl ?? at(request, '/login') }));
       return;
     }
     // `next` is a path of Quire's, without the base path it is served under (see web/shell.ts)
     const base = basePath(request);
     const path = request.url.startsWith(`${base}/`) ? request.url.slice(base.length) : '/';
     const back = request.method === 'GET' || request.method === 'HEAD' ? safeNextPath(path) : '/';
+    if (opts.signInUrl) {
+      // the embedding app's sign-in: it gets the browser's full path back, base path included
+      const url = new URL(opts.signInUrl, 'http://quire.invalid');
+      url.searchParams.set('next', at(request, back));
+      const target = opts.signInUrl.startsWith('/') ? `${url.pathname}${url.search}` : url.href;
+      await reply.header('cache-control', 'no-store').redirect(target, 303);
+      return;
+    }
     const target = back === '/' ? '/login' : `/login?next=${encodeURIComponent(back)}`;
     await reply.header('cache-control', 'no-store').redirect(at(request, target), 303);
   };
