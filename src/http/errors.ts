@@ -15,6 +15,11 @@ export interface RouteKind {
   wopi?: boolean;
 }
 
+// Fastify's route config is typed by what plugins declare (@fastify/swagger declares its keys): Quire's is declared too
+declare module 'fastify' {
+  interface FastifyContextConfig extends RouteKind {}
+}
+
 /** Header values must be printable ASCII; reasons may quote a user's name, so anything else is escaped. */
 const headerSafe = (value: string) =>
   value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

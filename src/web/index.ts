@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Editor } from '../discovery/editor.ts';
 import type { WopiHost } from '../wopi/context.ts';
 import { registerApi } from './api/index.ts';
+import { registerOpenApi } from './api/openapi.ts';
 import { registerEmbed } from './embed-page.ts';
 import { registerGuestLinks } from './guest.ts';
 import { registerHostPage } from './host-page.ts';
@@ -10,7 +11,7 @@ import { LiveEvents, registerLiveEvents } from './live.ts';
 import { type OidcOptions, registerOidcRoutes, resolveOidcOptions } from './oidc.ts';
 import { registerPages } from './pages.ts';
 import { SignInLimiter, type SignInLimits } from './rate-limit.ts';
-import type { SessionOptions } from './session.ts';
+import { type SessionOptions, sessionCookieName } from './session.ts';
 import { type FirstRunSetup, registerSetupRoutes } from './setup.ts';
 import { registerSessionRoutes } from './sign-in.ts';
 import { registerStatic } from './static.ts';
@@ -54,6 +55,12 @@ export function registerWeb(
     async (web) => {
       // cookies are parsed when a route asks who is signed in, not on every request
       await web.register(fastifyCookie, { hook: false });
+      // before any route: the OpenAPI document is generated from the routes' schemas as they are added
+      await registerOpenApi(web, {
+        basePath,
+        cookieName: sessionCookieName(sessions),
+        publicUrl: () => host.urls.publicUrl,
+      });
       const sso = oidc && { label: resolveOidcOptions(oidc.options).displayName };
       registerSessionRoutes(web, sessions, { limiter: new SignInLimiter(sessions.now, signInLimits), setup, sso });
       if (oidc) {

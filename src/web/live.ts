@@ -3,6 +3,7 @@ import type { AccessRules } from '../access/policy.ts';
 import { EVENT } from '../documents/events.ts';
 import type { EventLog, EventRecord, User } from '../storage/types.ts';
 import { eventView } from './api/events.ts';
+import { EVENTS } from './api/schemas.ts';
 import { currentSignIn, currentUser, requireUser, type SessionOptions } from './session.ts';
 
 /** How often the event log is asked for what is new while someone is listening. */
@@ -171,7 +172,8 @@ export function registerLiveEvents(
   sessions: SessionOptions,
   access: AccessRules,
 ): void {
-  app.get('/api/events/stream', { preHandler: requireUser(sessions) }, async (request, reply) => {
+  const options = { schema: EVENTS.stream, preHandler: requireUser(sessions) };
+  app.get('/api/events/stream', options, async (request, reply) => {
     const user = await currentUser(request, sessions);
     if (!user) return;
     const signInId = await currentSignIn(request, sessions);

@@ -4,6 +4,7 @@ import { forbidden, notFound, QuireError } from '../../core/errors.ts';
 import type { User } from '../../storage/types.ts';
 import { type ApiContext, actorOf, signedInUser } from './context.ts';
 import { readJsonObject, stringField } from './json-body.ts';
+import { ADMIN } from './schemas.ts';
 
 /**
  * People and groups, for admins: list, add people, make or unmake admins, disable and enable accounts (a disabled
@@ -31,12 +32,12 @@ export function registerAdmin(api: FastifyInstance, ctx: ApiContext, sharing: Sh
     groups: ((await storage.access?.groupsOf(u.id)) ?? []).map((g) => ({ id: g.id, name: g.name })),
   });
 
-  api.get('/api/admin/users', async (request) => {
+  api.get('/api/admin/users', { schema: ADMIN.users }, async (request) => {
     await admin(request);
     return Promise.all((await users().list()).map(personView));
   });
 
-  api.post('/api/admin/users', async (request, reply) => {
+  api.post('/api/admin/users', { schema: ADMIN.addUser }, async (request, reply) => {
     await admin(request);
     const body = await readJsonObject(request);
     const accounts = ctx.sessions.users;
@@ -49,7 +50,7 @@ export function registerAdmin(api: FastifyInstance, ctx: ApiContext, sharing: Sh
     return reply.code(201).send(await personView(created));
   });
 
-  api.patch<{ Params: { id: string } }>('/api/admin/users/:id', async (request) => {
+  api.patch<{ Params: { id: string } }>('/api/admin/users/:id', { schema: ADMIN.updateUser }, async (request) => {
     const me = await admin(request);
     const body = await readJsonObject(request);
     const user = await users().findById(request.params.id);
@@ -76,34 +77,43 @@ export function registerAdmin(api: FastifyInstance, ctx: ApiContext, sharing: Sh
     ),
   });
 
-  api.get('/api/admin/groups', async (request) => {
+  api.get('/api/admin/groups', { schema: ADMIN.groups }, async (request) => {
     await admin(request);
     return Promise.all(((await storage.access?.listGroups()) ?? []).map(groupView));
   });
 
-  api.post('/api/admin/groups', async (request, reply) => {
+  api.post('/api/admin/groups', { schema: ADMIN.addGroup }, async (request, reply) => {
     await admin(request);
     const body = await readJsonObject(request);
     const group = await sharing.createGroup(stringField(body, 'name'), await actorOf(ctx, request));
     return reply.code(201).send(await groupView(group));
   });
 
-  api.delete<{ Params: { id: string } }>('/api/admin/groups/:id', async (request, reply) => {
-    await admin(request);
-    await sharing.deleteGroup(request.params.id, await actorOf(ctx, request));
-    return reply.code(204).send();
-  });
+  api.delete<{ Params: { id: string } }>(
+    '/api/admin/groups/:id',
+    { schema: ADMIN.deleteGroup },
+    async (request, reply) => {
+      await admin(request);
+      await sharing.deleteGroup(request.params.id, await actorOf(ctx, request));
+      return reply.code(204).send();
+    },
+  );
 
-  api.put<{ Params: { id: string; user: string } }>('/api/admin/groups/:id/members/:user', async (request, reply) => {
-    await admin(request);
-    const member = await users().findById(request.params.user);
-    if (!member) throw notFound('no such user');
-    await sharing.addMember(request.params.id, member, await actorOf(ctx, request));
-    return reply.code(204).send();
-  });
+  api.put<{ Params: { id: string; user: string } }>(
+    '/api/admin/groups/:id/members/:user',
+    { schema: ADMIN.addMember },
+    async (request, reply) => {
+      await admin(request);
+      const member = await users().findById(request.params.user);
+      if (!member) throw notFound('no such user');
+      await sharing.addMember(request.params.id, member, await actorOf(ctx, request));
+      return reply.code(204).send();
+    },
+  );
 
   api.delete<{ Params: { id: string; user: string } }>(
     '/api/admin/groups/:id/members/:user',
+    { schema: ADMIN.removeMember },
     async (request, reply) => {
       await admin(request);
       await sharing.removeMember(request.params.id, request.params.user, await actorOf(ctx, request));

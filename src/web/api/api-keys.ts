@@ -6,6 +6,7 @@ import { badRequest, forbidden, QuireError } from '../../core/errors.ts';
 import type { ApiKey } from '../../storage/types.ts';
 import { type ApiContext, actorOf, signedInUser } from './context.ts';
 import { readJsonObject } from './json-body.ts';
+import { API_KEYS } from './schemas.ts';
 import { type NameOf, userNames } from './views.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -49,18 +50,18 @@ export function registerApiKeys(api: FastifyInstance, ctx: ApiContext): void {
     return { user, keys: ctx.apiKeys };
   };
 
-  api.get('/api/admin/api-keys', async (request) => {
+  api.get('/api/admin/api-keys', { schema: API_KEYS.list }, async (request) => {
     const { keys } = await admin(request);
     const nameOf = userNames(host.storage);
     return Promise.all((await keys.list()).map((k) => apiKeyView(k, nameOf, host.clock)));
   });
 
-  api.get('/api/admin/api-keys/scopes', async (request) => {
+  api.get('/api/admin/api-keys/scopes', { schema: API_KEYS.scopes }, async (request) => {
     await admin(request);
     return API_SCOPES.map((scope) => ({ scope, note: SCOPE_NOTES[scope] }));
   });
 
-  api.post('/api/admin/api-keys', async (request, reply) => {
+  api.post('/api/admin/api-keys', { schema: API_KEYS.create }, async (request, reply) => {
     const { user, keys } = await admin(request);
     const body = await readJsonObject(request);
     const actor = await actorOf(ctx, request);
@@ -75,9 +76,13 @@ export function registerApiKeys(api: FastifyInstance, ctx: ApiContext): void {
       .send({ ...view, key: created.key });
   });
 
-  api.post<{ Params: { id: string } }>('/api/admin/api-keys/:id/revoke', async (request) => {
-    const { keys } = await admin(request);
-    const revoked = await keys.revoke(request.params.id, await actorOf(ctx, request));
-    return apiKeyView(revoked, userNames(host.storage), host.clock);
-  });
+  api.post<{ Params: { id: string } }>(
+    '/api/admin/api-keys/:id/revoke',
+    { schema: API_KEYS.revoke },
+    async (request) => {
+      const { keys } = await admin(request);
+      const revoked = await keys.revoke(request.params.id, await actorOf(ctx, request));
+      return apiKeyView(revoked, userNames(host.storage), host.clock);
+    },
+  );
 }

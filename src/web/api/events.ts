@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../core/errors.ts';
 import type { EventQuery, EventRecord } from '../../storage/types.ts';
 import { type ApiContext, documentFor, signedInUser } from './context.ts';
+import { EVENTS } from './schemas.ts';
 
 type Query = { file?: string; user?: string; before?: string; after?: string; limit?: string };
 
@@ -59,11 +60,11 @@ export function registerEvents(api: FastifyInstance, ctx: ApiContext): void {
     return fileIds === null ? query : { ...query, visibleTo: { fileIds, userId: user.id } };
   };
 
-  api.get<{ Querystring: Query }>('/api/events', async (request) =>
+  api.get<{ Querystring: Query }>('/api/events', { schema: EVENTS.list }, async (request) =>
     (await storage.events.list(await visible(request, queryOf(request.query)))).map(eventView),
   );
 
-  api.get<{ Querystring: Query }>('/api/events.jsonl', async (request, reply) => {
+  api.get<{ Querystring: Query }>('/api/events.jsonl', { schema: EVENTS.export }, async (request, reply) => {
     const events = await storage.events.list(await visible(request, queryOf(request.query)));
     return reply
       .type('application/x-ndjson; charset=utf-8')
@@ -71,9 +72,13 @@ export function registerEvents(api: FastifyInstance, ctx: ApiContext): void {
       .send(events.map((e) => `${JSON.stringify(eventView(e))}\n`).join(''));
   });
 
-  api.get<{ Params: { id: string }; Querystring: Query }>('/api/files/:id/events', async (request) => {
-    // a deleted document's events stay readable by ?file=; this route is for documents that exist
-    const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
-    return (await storage.events.list(queryOf(request.query, file.id))).map(eventView);
-  });
+  api.get<{ Params: { id: string }; Querystring: Query }>(
+    '/api/files/:id/events',
+    { schema: EVENTS.ofFile },
+    async (request) => {
+      // a deleted document's events stay readable by ?file=; this route is for documents that exist
+      const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
+      return (await storage.events.list(queryOf(request.query, file.id))).map(eventView);
+    },
+  );
 }

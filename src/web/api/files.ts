@@ -9,6 +9,7 @@ import { basePath } from '../shell.ts';
 import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser } from './context.ts';
 import { sendDownload } from './download.ts';
 import { readJsonObject, stringField } from './json-body.ts';
+import { FILES } from './schemas.ts';
 import { fileView, sharingSummaries, userNames } from './views.ts';
 
 type IdParams = { Params: { id: string } };
@@ -35,7 +36,7 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
   };
 
   /** The documents the user may see: `?scope=mine` (owned), `shared` (shared with them), or both (the default). */
-  api.get<{ Querystring: { scope?: string } }>('/api/files', async (request) => {
+  api.get<{ Querystring: { scope?: string } }>('/api/files', { schema: FILES.list }, async (request) => {
     const user = await signedInUser(ctx, request);
     const scope = request.query.scope ?? 'all';
     if (!['all', 'mine', 'shared'].includes(scope)) throw badRequest('scope must be all, mine or shared');
@@ -65,7 +66,7 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
   });
 
   /** Upload: the raw body is the file; ?name= gives its name. */
-  api.post<{ Querystring: { name?: string } }>('/api/files', async (request, reply) => {
+  api.post<{ Querystring: { name?: string } }>('/api/files', { schema: FILES.upload }, async (request, reply) => {
     const user = await signedInUser(ctx, request);
     const name = request.query.name;
     if (!name) throw badRequest('give the file name as ?name=');
@@ -81,7 +82,7 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
   });
 
   /** A new, empty document from one of Quire's templates: {"kind": "document"|"spreadsheet"|"presentation", "name"?} */
-  api.post('/api/files/new', async (request, reply) => {
+  api.post('/api/files/new', { schema: FILES.create }, async (request, reply) => {
     const user = await signedInUser(ctx, request);
     const body = await readJsonObject(request);
     if (!isTemplateKind(body.kind)) {
@@ -103,9 +104,9 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
     return created(request, reply, file.id);
   });
 
-  api.get<IdParams>('/api/files/:id', async (request) => view(request, request.params.id));
+  api.get<IdParams>('/api/files/:id', { schema: FILES.get }, async (request) => view(request, request.params.id));
 
-  api.post<IdParams>('/api/files/:id/rename', async (request) => {
+  api.post<IdParams>('/api/files/:id/rename', { schema: FILES.rename }, async (request) => {
     const body = await readJsonObject(request);
     const name = stringField(body, 'name');
     await documentFor(ctx, request, request.params.id, 'editor');
@@ -113,13 +114,13 @@ export function registerFiles(api: FastifyInstance, ctx: ApiContext): void {
     return view(request, file.id);
   });
 
-  api.delete<IdParams>('/api/files/:id', async (request, reply) => {
+  api.delete<IdParams>('/api/files/:id', { schema: FILES.delete }, async (request, reply) => {
     await documentFor(ctx, request, request.params.id, 'owner');
     await deleteDocument(storage, clock, request.params.id, await actorOf(ctx, request));
     return reply.code(204).send();
   });
 
-  api.get<IdParams>('/api/files/:id/content', async (request, reply) => {
+  api.get<IdParams>('/api/files/:id/content', { schema: FILES.content }, async (request, reply) => {
     const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
     refuseSecureView(access);
     const actor = await actorOf(ctx, request);

@@ -16,6 +16,7 @@ import { acceptApiKeys, apiKeyOf } from './service.ts';
 import { registerSharing } from './sharing.ts';
 import { registerTemplates } from './templates.ts';
 import { registerTokens } from './tokens.ts';
+import { compileRequestSchema, schemaErrorOf } from './validation.ts';
 import { registerVersions } from './versions.ts';
 import { registerWebhooks } from './webhooks.ts';
 
@@ -39,11 +40,18 @@ export function registerApi(app: FastifyInstance, host: WopiHost, sessions: Sess
   };
 
   app.register(async (api) => {
+    // Each route's schema (schemas.ts) checks its path and query before the handler, its JSON body when the handler
+    // reads it; refusals are 400s naming the field. Answers are described there, not reshaped: sent as the handler
+    // made them.
+    api.setValidatorCompiler(compileRequestSchema);
+    api.setSchemaErrorFormatter(schemaErrorOf);
+    api.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    // Who is asking is settled before what they sent is judged (preValidation runs before the schema check).
     // another app's service API key, when the request carries one: 401 for a key that does not work, 403 without scope
-    api.addHook('preHandler', acceptApiKeys(apiKeys, sessions));
+    api.addHook('preValidation', acceptApiKeys(apiKeys, sessions));
     // an API answers 401 JSON, whatever the client says it accepts (browsers' fetch asks for */* or HTML too)
-    api.addHook('preHandler', requireUser(sessions, { answer: 'json' }));
-    api.addHook('preHandler', refuseCrossSite);
+    api.addHook('preValidation', requireUser(sessions, { answer: 'json' }));
+    api.addHook('preValidation', refuseCrossSite);
     registerMe(api, ctx);
     registerTemplates(api);
     registerFiles(api, ctx);

@@ -1,10 +1,14 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest, QuireError } from '../../core/errors.ts';
 import { readCapped } from '../../core/streams.ts';
+import { checkJsonBody } from './validation.ts';
 
 const MAX_JSON_BYTES = 64 * 1024;
 
-/** The request's JSON object body: 415 unless sent as application/json, 413 over 64 KiB, 400 unless an object. */
+/**
+ * The request's JSON object body: 415 unless sent as application/json, 413 over 64 KiB, 400 unless an object that
+ * fits the route's body schema (schemas.ts), with the reason naming the field.
+ */
 export async function readJsonObject(request: FastifyRequest): Promise<Record<string, unknown>> {
   const type = request.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) throw new QuireError(415, 'send application/json');
@@ -13,11 +17,13 @@ export async function readJsonObject(request: FastifyRequest): Promise<Record<st
     declared: Number(request.headers['content-length'] ?? 0),
     tooLarge: () => new QuireError(413, 'request body too large'),
   });
+  let value: unknown;
   try {
-    const value = JSON.parse(body.toString('utf8')) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    value = JSON.parse(body.toString('utf8'));
   } catch {}
-  throw badRequest('body must be a JSON object');
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw badRequest('body must be a JSON object');
+  checkJsonBody(request, value);
+  return value as Record<string, unknown>;
 }
 
 export function stringField(body: Record<string, unknown>, key: string): string {

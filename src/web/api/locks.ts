@@ -6,6 +6,7 @@ import type { User } from '../../users/accounts.ts';
 import { idleReleaseAt } from '../../wopi/idle-locks.ts';
 import { type ApiContext, actorOf, signedInUser, stateOf } from './context.ts';
 import { readJsonObject } from './json-body.ts';
+import { LOCKS } from './schemas.ts';
 
 const MAX_REASON = 500;
 
@@ -20,7 +21,7 @@ const mayManage = (user: User, file: FileRecord) => user.isAdmin || file.ownerId
 export function registerLocks(api: FastifyInstance, ctx: ApiContext): void {
   const { storage, clock } = ctx.host;
 
-  api.get('/api/locks', async (request) => {
+  api.get('/api/locks', { schema: LOCKS.list }, async (request) => {
     const user = await signedInUser(ctx, request);
     const states = (await storage.catalog.listStates(clock.now())).filter(
       (s) => s.lock !== null && mayManage(user, s.file),
@@ -51,7 +52,7 @@ export function registerLocks(api: FastifyInstance, ctx: ApiContext): void {
     );
   });
 
-  api.post<{ Params: { id: string } }>('/api/files/:id/lock/break', async (request) => {
+  api.post<{ Params: { id: string } }>('/api/files/:id/lock/break', { schema: LOCKS.break }, async (request) => {
     const user = await signedInUser(ctx, request);
     const body = await readJsonObject(request);
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';

@@ -6,6 +6,7 @@ import type { FileRecord, Principal, Share, ShareLink } from '../../storage/type
 import { basePath } from '../shell.ts';
 import { type ApiContext, actorOf, documentFor, signedInUser } from './context.ts';
 import { readJsonObject } from './json-body.ts';
+import { SHARING } from './schemas.ts';
 import { userNames } from './views.ts';
 
 type IdParams = { Params: { id: string } };
@@ -91,7 +92,7 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
     createdAt: new Date(share.createdAt).toISOString(),
   });
 
-  api.get<IdParams>('/api/files/:id/access', async (request) => {
+  api.get<IdParams>('/api/files/:id/access', { schema: SHARING.access }, async (request) => {
     const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
     const nameOf = userNames(storage);
     const shares = (await storage.access?.sharesOf(file.id)) ?? [];
@@ -109,7 +110,7 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
     };
   });
 
-  api.put<IdParams>('/api/files/:id/shares', async (request) => {
+  api.put<IdParams>('/api/files/:id/shares', { schema: SHARING.share }, async (request) => {
     const body = await readJsonObject(request);
     const file = await managed(request, request.params.id);
     const share = await sharing.share(
@@ -122,6 +123,7 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
 
   api.delete<{ Params: { id: string; kind: string; principal: string } }>(
     '/api/files/:id/shares/:kind/:principal',
+    { schema: SHARING.unshare },
     async (request, reply) => {
       const { kind, principal } = request.params;
       if (kind !== 'user' && kind !== 'group') throw badRequest('shares are to a user or a group');
@@ -131,7 +133,7 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
     },
   );
 
-  api.post<IdParams>('/api/files/:id/links', async (request, reply) => {
+  api.post<IdParams>('/api/files/:id/links', { schema: SHARING.createLink }, async (request, reply) => {
     const body = await readJsonObject(request);
     const file = await managed(request, request.params.id);
     const link = await sharing.createLink(
@@ -147,32 +149,36 @@ export function registerSharing(api: FastifyInstance, ctx: ApiContext, sharing: 
     return reply.code(201).send(linkView(link, ctx.host.clock.now(), basePath(request)));
   });
 
-  api.patch<{ Params: { id: string; link: string } }>('/api/files/:id/links/:link', async (request) => {
-    const body = await readJsonObject(request);
-    const file = await managed(request, request.params.id);
-    if (body.disabled !== undefined && typeof body.disabled !== 'boolean')
-      throw badRequest('"disabled" must be true or false');
-    const password = passwordField(body.password);
-    const expiresAt = timeField(body.expiresAt, 'expiresAt');
-    if (!LINK_FIELDS.some((key) => body[key] !== undefined))
-      throw badRequest(`say what to change: ${LINK_FIELDS.map((k) => `"${k}"`).join(', ')}`);
-    const link = await sharing.updateLink(
-      file,
-      request.params.link,
-      {
-        ...(body.role !== undefined && { role: checkRole(body.role) }),
-        ...(body.secureView !== undefined && { secureView: checkSecureView(body.secureView) }),
-        ...(expiresAt !== undefined && { expiresAt }),
-        ...(password !== undefined && { password }),
-        ...(typeof body.disabled === 'boolean' && { disabled: body.disabled }),
-      },
-      await actorOf(ctx, request),
-    );
-    return linkView(link, ctx.host.clock.now(), basePath(request));
-  });
+  api.patch<{ Params: { id: string; link: string } }>(
+    '/api/files/:id/links/:link',
+    { schema: SHARING.updateLink },
+    async (request) => {
+      const body = await readJsonObject(request);
+      const file = await managed(request, request.params.id);
+      if (body.disabled !== undefined && typeof body.disabled !== 'boolean')
+        throw badRequest('"disabled" must be true or false');
+      const password = passwordField(body.password);
+      const expiresAt = timeField(body.expiresAt, 'expiresAt');
+      if (!LINK_FIELDS.some((key) => body[key] !== undefined))
+        throw badRequest(`say what to change: ${LINK_FIELDS.map((k) => `"${k}"`).join(', ')}`);
+      const link = await sharing.updateLink(
+        file,
+        request.params.link,
+        {
+          ...(body.role !== undefined && { role: checkRole(body.role) }),
+          ...(body.secureView !== undefined && { secureView: checkSecureView(body.secureView) }),
+          ...(expiresAt !== undefined && { expiresAt }),
+          ...(password !== undefined && { password }),
+          ...(typeof body.disabled === 'boolean' && { disabled: body.disabled }),
+        },
+        await actorOf(ctx, request),
+      );
+      return linkView(link, ctx.host.clock.now(), basePath(request));
+    },
+  );
 
   /** Who one can share with: active people and the groups. */
-  api.get('/api/people', async (request) => {
+  api.get('/api/people', { schema: SHARING.people }, async (request) => {
     await signedInUser(ctx, request);
     const users = ((await storage.users?.list()) ?? []).filter((u) => !u.disabledAt);
     const groups = (await storage.access?.listGroups()) ?? [];

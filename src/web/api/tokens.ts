@@ -8,6 +8,7 @@ import { badRequest, forbidden } from '../../core/errors.ts';
 import { EVENT } from '../../documents/events.ts';
 import { type ApiContext, actorOf, documentFor } from './context.ts';
 import { readJsonObject } from './json-body.ts';
+import { TOKENS } from './schemas.ts';
 import { apiKeyOf } from './service.ts';
 
 /** What secure view draws when the integrator asks for it without a watermark of its own. */
@@ -44,7 +45,7 @@ function watermarkTemplate(value: unknown): string | undefined {
  */
 export function registerTokens(api: FastifyInstance, ctx: ApiContext): void {
   const { host } = ctx;
-  api.post<{ Params: { id: string } }>('/api/files/:id/tokens', async (request, reply) => {
+  api.post<{ Params: { id: string } }>('/api/files/:id/tokens', { schema: TOKENS.mint }, async (request, reply) => {
     const key = apiKeyOf(request);
     if (!key) throw forbidden('tokens for other users are minted with a service API key (scope "tokens")');
     const body = await readJsonObject(request);

@@ -6,6 +6,7 @@ import { splitExtension } from '../../documents/names.ts';
 import { basePath } from '../shell.ts';
 import { type ApiContext, actorOf, documentFor, refuseSecureView, signedInUser } from './context.ts';
 import { sendDownload } from './download.ts';
+import { VERSIONS } from './schemas.ts';
 import { fileView, userNames, versionView } from './views.ts';
 
 type VersionParams = { Params: { id: string; version: string } };
@@ -19,32 +20,36 @@ function versionNumber(raw: string): number {
 export function registerVersions(api: FastifyInstance, ctx: ApiContext): void {
   const { storage, clock } = ctx.host;
 
-  api.get<{ Params: { id: string } }>('/api/files/:id/versions', async (request) => {
+  api.get<{ Params: { id: string } }>('/api/files/:id/versions', { schema: VERSIONS.list }, async (request) => {
     const { file } = await documentFor(ctx, request, request.params.id, 'viewer');
     const nameOf = userNames(storage);
     const versions = await storage.catalog.listVersions(file.id);
     return Promise.all(versions.map((v) => versionView(v, file.version, nameOf, basePath(request))));
   });
 
-  api.get<VersionParams>('/api/files/:id/versions/:version/content', async (request, reply) => {
-    const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
-    refuseSecureView(access);
-    const v = await storage.catalog.getVersion(file.id, versionNumber(request.params.version));
-    if (!v) throw notFound('no such version');
-    const { base, ext } = splitExtension(file.name);
-    const actor = await actorOf(ctx, request);
-    await storage.events.append(
-      { type: EVENT.downloaded, fileId: file.id, ...actor, details: { version: v.version } },
-      clock.now(),
-    );
-    return sendDownload(reply, storage, {
-      blobKey: v.blobKey,
-      size: v.size,
-      name: `${base} (version ${v.version})${ext}`,
-    });
-  });
+  api.get<VersionParams>(
+    '/api/files/:id/versions/:version/content',
+    { schema: VERSIONS.content },
+    async (request, reply) => {
+      const { file, access } = await documentFor(ctx, request, request.params.id, 'viewer');
+      refuseSecureView(access);
+      const v = await storage.catalog.getVersion(file.id, versionNumber(request.params.version));
+      if (!v) throw notFound('no such version');
+      const { base, ext } = splitExtension(file.name);
+      const actor = await actorOf(ctx, request);
+      await storage.events.append(
+        { type: EVENT.downloaded, fileId: file.id, ...actor, details: { version: v.version } },
+        clock.now(),
+      );
+      return sendDownload(reply, storage, {
+        blobKey: v.blobKey,
+        size: v.size,
+        name: `${base} (version ${v.version})${ext}`,
+      });
+    },
+  );
 
-  api.post<VersionParams>('/api/files/:id/versions/:version/restore', async (request) => {
+  api.post<VersionParams>('/api/files/:id/versions/:version/restore', { schema: VERSIONS.restore }, async (request) => {
     const user = await signedInUser(ctx, request);
     await documentFor(ctx, request, request.params.id, 'editor');
     const file = await restoreVersion(storage, clock, {

@@ -3,6 +3,7 @@ import { badRequest, forbidden, QuireError } from '../../core/errors.ts';
 import { deliveryView, eventTypeList, Webhooks, webhookView } from '../../webhooks/registry.ts';
 import { type ApiContext, signedInUser } from './context.ts';
 import { readJsonObject } from './json-body.ts';
+import { WEBHOOKS } from './schemas.ts';
 
 /**
  * Webhooks, for admins (and service API keys with the `webhooks` scope, which act as one): register a receiver (its
@@ -21,17 +22,17 @@ export function registerWebhooks(api: FastifyInstance, ctx: ApiContext): void {
     return webhooks;
   };
 
-  api.get('/api/webhooks/event-types', async (request) => {
+  api.get('/api/webhooks/event-types', { schema: WEBHOOKS.eventTypes }, async (request) => {
     await admin(request);
     return eventTypeList();
   });
 
-  api.get('/api/webhooks', async (request) => {
+  api.get('/api/webhooks', { schema: WEBHOOKS.list }, async (request) => {
     const hooks = await admin(request);
     return (await hooks.list()).map(webhookView);
   });
 
-  api.post('/api/webhooks', async (request, reply) => {
+  api.post('/api/webhooks', { schema: WEBHOOKS.create }, async (request, reply) => {
     const hooks = await admin(request);
     const body = await readJsonObject(request);
     const user = await signedInUser(ctx, request);
@@ -39,24 +40,25 @@ export function registerWebhooks(api: FastifyInstance, ctx: ApiContext): void {
     return reply.code(201).send({ ...webhookView(created), secret });
   });
 
-  api.patch<{ Params: { id: string } }>('/api/webhooks/:id', async (request) => {
+  api.patch<{ Params: { id: string } }>('/api/webhooks/:id', { schema: WEBHOOKS.update }, async (request) => {
     const hooks = await admin(request);
     return webhookView(await hooks.update(request.params.id, await readJsonObject(request)));
   });
 
-  api.delete<{ Params: { id: string } }>('/api/webhooks/:id', async (request, reply) => {
+  api.delete<{ Params: { id: string } }>('/api/webhooks/:id', { schema: WEBHOOKS.delete }, async (request, reply) => {
     const hooks = await admin(request);
     await hooks.remove(request.params.id);
     return reply.code(204).send();
   });
 
-  api.post<{ Params: { id: string } }>('/api/webhooks/:id/ping', async (request, reply) => {
+  api.post<{ Params: { id: string } }>('/api/webhooks/:id/ping', { schema: WEBHOOKS.ping }, async (request, reply) => {
     const hooks = await admin(request);
     return reply.code(202).send(deliveryView(await hooks.ping(request.params.id)));
   });
 
   api.get<{ Params: { id: string }; Querystring: { limit?: string; before?: string } }>(
     '/api/webhooks/:id/deliveries',
+    { schema: WEBHOOKS.deliveries },
     async (request) => {
       const hooks = await admin(request);
       const { limit, before } = request.query;
@@ -71,6 +73,7 @@ export function registerWebhooks(api: FastifyInstance, ctx: ApiContext): void {
 
   api.post<{ Params: { id: string; delivery: string } }>(
     '/api/webhooks/:id/deliveries/:delivery/redeliver',
+    { schema: WEBHOOKS.redeliver },
     async (request, reply) => {
       const hooks = await admin(request);
       return reply.code(202).send(deliveryView(await hooks.redeliver(request.params.id, request.params.delivery)));
