@@ -8,6 +8,7 @@ import { Quire } from '../src/quire.ts';
 import { dialectFor } from '../src/storage/postgres/database.ts';
 import { openPostgresStorage } from '../src/storage/postgres/index.ts';
 import { migrate, SCHEMA_VERSION, schemaOne } from '../src/storage/sql/schema.ts';
+import { SqliteDatabase } from '../src/storage/sqlite/database.ts';
 import { openSqliteStorage } from '../src/storage/sqlite/index.ts';
 import { freshTestSchema, storageKinds, TEST_DATABASE_URL, WopiClient } from './helpers/host.ts';
 
@@ -157,12 +158,14 @@ describe('the schema moves forward, once, and keeps what an older Quire wrote', 
 
 async function openRawVersion(kind: string, dir: string, schema: string): Promise<number> {
   if (kind === 'sqlite') {
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(join(dir, 'catalog.sqlite'), { readonly: true });
+    // through the driver alone (no migration), which keeps better-sqlite3's objects from the collector: a raw
+    // Database dropped here can abort this process on Node 24 (src/storage/sqlite/database.ts, heldUntilExit)
+    const db = new SqliteDatabase(join(dir, 'catalog.sqlite'));
     try {
-      return Number((db.prepare('SELECT version FROM schema_version').get() as { version: number }).version);
+      const [row] = await db.all<{ version: number }>('SELECT version FROM schema_version');
+      return Number(row?.version);
     } finally {
-      db.close();
+      await db.close();
     }
   }
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });

@@ -27,10 +27,26 @@ const bindable = (params: readonly unknown[]) =>
 const MAX_REMEMBERED_PER_STATEMENT = 10_000;
 const MAX_REMEMBERED_ROWS = 100;
 
+/**
+ * Every better-sqlite3 object this driver makes, held until the process ends: none is ever left to the garbage
+ * collector. Why: better-sqlite3 12 wraps its Database and Statement objects in Node's old `node::ObjectWrap`, whose
+ * destructor, as Node 24's headers compile it, removes an environment cleanup hook; when the collector finalizes an
+ * unreachable Statement, Node 24 finds no current environment and aborts the process (`Assertion failed: (env) !=
+ * nullptr` in RemoveEnvironmentCleanupHook, from `Statement::~Statement`), in the middle of a run or at exit. Objects
+ * still reachable when the process ends are freed by Node's own cleanup hooks instead, which is safe. What a closed
+ * database leaves held is small (close() frees its SQLite handles), and a process opens few (a test file, hundreds).
+ * This can go, with `exec('PRAGMA …')` below back to `pragma()` if wanted, once Quire is on better-sqlite3 13
+ * (Node-API, no ObjectWrap), which needs Node 22 or later: when Quire drops Node 20.
+ */
+const heldUntilExit: object[] = [];
+
 class Connection implements SqlExecutor {
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(readonly raw: Database.Database) {}
+  constructor(readonly raw: Database.Database) {
+    // the cache above holds every statement this connection prepares
+    heldUntilExit.push(this);
+  }
 
   prepared(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
@@ -54,11 +70,13 @@ class Connection implements SqlExecutor {
 
 function open(path: string): Database.Database {
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  heldUntilExit.push(db);
+  // exec, not pragma(): pragma() prepares a Statement object each call and drops it (see heldUntilExit)
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
   // a CLI command or another process writing: wait for it rather than fail
-  db.pragma('busy_timeout = 10000');
-  db.pragma('foreign_keys = ON');
+  db.exec('PRAGMA busy_timeout = 10000');
+  db.exec('PRAGMA foreign_keys = ON');
   return db;
 }
 
@@ -111,6 +129,7 @@ export class SqliteDatabase implements SqlDatabase {
     this.reader = new Connection(open(path));
     this.shared = share(path);
     this.dataVersion = this.reader.raw.prepare<[], number>('PRAGMA data_version').pluck();
+    heldUntilExit.push(this.dataVersion);
   }
 
   /**
