@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { DEMO_USERS, type RunningApp, startApp } from '../examples/express-embed/app.ts';
+import { openSqlite } from '../examples/express-embed/sqlite.ts';
 import { openFolderStorage } from '../examples/express-embed/storage/index.ts';
 import backend from '../examples/express-embed/storage-backend.ts';
 import { runStorageContract } from '../src/testing/index.ts';
@@ -77,7 +77,7 @@ describe("the adapter's folder: files/<name> is each live document's newest vers
 
   it('a crash between the commit and the copy is finished on the next open', async () => {
     // as if the process died after committing a.docx and before copying it: the folder has never seen it
-    const db = new Database(join(root, 'app.db'));
+    const db = openSqlite(join(root, 'app.db'));
     db.prepare("UPDATE documents SET mirrored_name = NULL, mirrored_version = NULL WHERE name = 'a.docx'").run();
     db.close();
     await rm(join(root, 'files', 'a.docx'));

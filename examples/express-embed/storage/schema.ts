@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite.ts';
 
 /**
  * The example app's own tables for what Quire needs to know about its documents. Nothing here is Quire's schema:
@@ -103,12 +104,13 @@ CREATE TABLE IF NOT EXISTS quire_people (
 
 /** Opens the app's database (WAL, durable commits, waiting for another process's writer) with the adapter's tables. */
 export function openDatabase(path: string): Database.Database {
-  const db = new Database(path);
+  const db = openSqlite(path);
   try {
-    db.pragma('journal_mode = WAL');
+    // exec, not pragma(): pragma() prepares a statement each call and drops it (see ../sqlite.ts)
+    db.exec('PRAGMA journal_mode = WAL');
     // a commit is on disk when it returns: a save the editor was told about survives a power cut
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 10000');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA busy_timeout = 10000');
     db.exec(SCHEMA);
     return db;
   } catch (err) {
