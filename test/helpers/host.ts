@@ -23,7 +23,7 @@ export const TEST_DATABASE_URL = process.env.QUIRE_TEST_DATABASE_URL || 'postgre
 
 /** Why the test database does not answer, or null when it does (asked once per test process, briefly). */
 async function whyPostgresUnreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {});
   try {
     await client.connect();
