@@ -19,6 +19,8 @@ export { Quire, type QuireOptions } from './quire.ts';
 export { FsBlobStore } from './storage/fs-blobs.ts';
 export { nameKey } from './storage/name-key.ts';
 export { openPostgresStorage } from './storage/postgres/index.ts';
+// the type only: the S3 store (and the AWS SDK) load when QuireOptions.s3 asks for them
+export type { S3BlobOptions } from './storage/s3/index.ts';
 export { openSqliteStorage } from './storage/sqlite/index.ts';
 export { autosavesToThin, SESSION_GAP_MS } from './storage/thinning.ts';
 export type * from './storage/types.ts';

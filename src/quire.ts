@@ -19,8 +19,9 @@ import { type BlobCollection, collectBlobs } from './storage/blob-gc.ts';
 import { FreeSpace } from './storage/free-space.ts';
 import { FsBlobStore } from './storage/fs-blobs.ts';
 import { openPostgresStorage } from './storage/postgres/index.ts';
+import type { S3BlobOptions } from './storage/s3/index.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
-import type { Actor, FileRecord, Storage } from './storage/types.ts';
+import type { Actor, BlobStore, FileRecord, Storage } from './storage/types.ts';
 import { Accounts } from './users/accounts.ts';
 import {
   FirstRunSetup,
@@ -56,6 +57,11 @@ export interface QuireOptions {
    * then share. Ignored when `storage` is given.
    */
   databaseUrl?: string;
+  /**
+   * Keep the bytes in an S3-compatible bucket (AWS S3, Ceph RGW, MinIO …) instead of `dataDir/blobs`; the catalog
+   * stays in SQLite or PostgreSQL (`databaseUrl`). The bucket must exist. Ignored when `storage` is given.
+   */
+  s3?: S3BlobOptions;
   clock?: Clock;
   /** Token signing key; defaults to QUIRE_SECRET or `dataDir/secret.key`. */
   secret?: Uint8Array;
@@ -169,6 +175,53 @@ class PublicUrls implements HostUrls {
 
 const CLOSE_GRACE_MS = 2000;
 
+/**
+ * The storage `options` ask for: SQLite, or PostgreSQL with `databaseUrl`; the bytes in `dataDir/blobs`, or in a
+ * bucket with `s3` (its client closed with the storage).
+ */
+async function openStorage(options: QuireOptions): Promise<Storage> {
+  // loaded only when asked for: the AWS SDK takes a while to load, and warns on Node 20
+  const s3 = options.s3 && (await (await import('./storage/s3/index.ts')).openS3BlobStore(options.s3));
+  try {
+    const blobs = s3 ? { blobs: s3 } : {};
+    const storage = options.databaseUrl
+      ? await openPostgresStorage({
+          connectionString: options.databaseUrl,
+          blobDir: join(options.dataDir, 'blobs'),
+          ...blobs,
+        })
+      : await openSqliteStorage(options.dataDir, blobs);
+    if (!s3) return storage;
+    return {
+      ...storage,
+      async close() {
+        try {
+          await storage.close();
+        } finally {
+          s3.close();
+        }
+      },
+    };
+  } catch (err) {
+    s3?.close();
+    throw err;
+  }
+}
+
+/** What a blob store may offer beyond BlobStore (the file and S3 stores do): a readiness probe, temp collection. */
+interface Tidyable {
+  probe(): Promise<void>;
+  collectTemp(): Promise<string[]>;
+}
+
+const tidyable = (blobs: BlobStore): Tidyable | undefined => {
+  const maybe = blobs as BlobStore & Partial<Tidyable>;
+  const { probe, collectTemp } = maybe;
+  return probe && collectTemp
+    ? { probe: () => probe.call(blobs), collectTemp: () => collectTemp.call(blobs) }
+    : undefined;
+};
+
 /** What /readyz checks of a file blob store: that a save could write where saves write, and that there is room. */
 function blobReadiness(blobs: FsBlobStore, space: FreeSpace): Record<string, ReadinessCheck> {
   return {
@@ -245,8 +298,8 @@ export class Quire {
     },
     /** How long events, rescued saves and every autosave are kept (ms; 0: forever). */
     private readonly retention: { events: number; rescued: number; autosaves: number },
-    /** The file blob store, when the storage has one: its temp files are collected while serving. */
-    private readonly fsBlobs?: FsBlobStore,
+    /** The file or S3 blob store, when the storage has one: its temp files are collected while serving. */
+    private readonly fsBlobs?: Pick<Tidyable, 'collectTemp'>,
   ) {
     this.host = parts.host;
     this.editor = parts.editor;
@@ -286,11 +339,7 @@ export class Quire {
       throw new Error('identify needs a storage with users (storage.users): Quire keeps an account per person named');
     }
     const secret = options.secret ?? (await loadSigningSecret(options.dataDir));
-    const storage =
-      options.storage ??
-      (options.databaseUrl
-        ? await openPostgresStorage({ connectionString: options.databaseUrl, blobDir: join(options.dataDir, 'blobs') })
-        : await openSqliteStorage(options.dataDir));
+    const storage = options.storage ?? (await openStorage(options));
     const clock = options.clock ?? systemClock;
     const config: WopiConfig = {
       lockTtlMs: options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
@@ -326,6 +375,7 @@ export class Quire {
     // first run: nobody can sign in yet, so a one-time link (printed by `serve`) creates the first admin
     const setup = accounts && (await accounts.list()).length === 0 ? new FirstRunSetup(accounts) : undefined;
     const fsBlobs = storage.blobs instanceof FsBlobStore ? storage.blobs : undefined;
+    const otherBlobs = fsBlobs ? undefined : tidyable(storage.blobs);
     const quire = new Quire(
       {
         host,
@@ -346,13 +396,14 @@ export class Quire {
         metrics: options.metrics === true,
         basePath,
         ...(fsBlobs && { readiness: blobReadiness(fsBlobs, fsBlobs.keepFree(options.minFreeBytes)) }),
+        ...(otherBlobs && { readiness: { blobs: async () => void (await otherBlobs.probe()) } }),
       },
       {
         events: options.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS,
         rescued: options.rescuedRetentionMs ?? DEFAULT_RESCUED_RETENTION_MS,
         autosaves: options.autosaveRetentionMs ?? DEFAULT_AUTOSAVE_RETENTION_MS,
       },
-      fsBlobs,
+      fsBlobs ?? otherBlobs,
     );
     if (tightened.length > 0) {
       quire.app.log.warn(

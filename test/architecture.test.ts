@@ -35,7 +35,7 @@ const MAY_USE: Record<string, readonly string[]> = {
 
 /** Packages only the outer rooms may import: the protocol and the rooms under it know no framework or driver. */
 const FRAMEWORKS = [/^fastify$/, /^@fastify\//, /^prom-client$/];
-const DRIVERS = [/^pg$/, /^better-sqlite3$/];
+const DRIVERS = [/^pg$/, /^better-sqlite3$/, /^@aws-sdk\//];
 const FRAMEWORK_FREE = [
   'core',
   'storage',
@@ -49,8 +49,8 @@ const FRAMEWORK_FREE = [
   'webhooks',
   'check',
 ];
-/** Within storage, only the backends' own folders talk to their drivers. */
-const DRIVER_FOLDERS = ['storage/sqlite/', 'storage/postgres/'];
+/** Within storage, only the backends' own folders talk to their drivers (the AWS SDK: only the S3 blob store). */
+const DRIVER_FOLDERS = ['storage/sqlite/', 'storage/postgres/', 'storage/s3/'];
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -130,7 +130,7 @@ describe('the layout of src/', async () => {
       .filter(({ room }) => ['wopi', 'web', 'documents', 'access', 'testing', 'webhooks'].includes(room))
       .flatMap(({ file, specs }) =>
         specs
-          .filter((s) => /storage\/(sql|sqlite|postgres)\/|fs-blobs/.test(s))
+          .filter((s) => /storage\/(sql|sqlite|postgres|s3)\/|fs-blobs/.test(s))
           .map((s) => `${relative(SRC, file)}: ${s}`),
       );
     assert.deepEqual(wrong, []);

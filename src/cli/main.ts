@@ -31,6 +31,10 @@ Commands:
         --oidc-user-claim names the user (no fallback); --oidc-groups-claim "" turns group sync off.
         --database postgres://… keeps files, versions, locks and users in PostgreSQL (blobs stay in DIR/blobs);
         add, token and user add take it too, and must be given the same one.
+        --s3-bucket B [--s3-endpoint URL] [--s3-region R] [--s3-prefix P] [--s3-path-style]: keep the bytes in an
+        S3-compatible bucket instead of DIR/blobs (the catalog stays in SQLite or --database); every command that
+        opens the store takes them, and must be given the same ones. Credentials from QUIRE_S3_ACCESS_KEY_ID and
+        QUIRE_S3_SECRET_ACCESS_KEY, else the AWS SDK's usual chain. /readyz checks the bucket answers.
   user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]
         Add a user who can sign in to Quire's pages. The password is read from QUIRE_PASSWORD, else from standard
         input (first line), else asked for on the terminal.
@@ -67,7 +71,9 @@ Environment: QUIRE_DATA, QUIRE_DATABASE_URL, QUIRE_PORT, QUIRE_HOST, QUIRE_PUBLI
 key), QUIRE_EDITOR_URL, QUIRE_EDITOR_FLAVOUR, QUIRE_PROOF_KEYS, QUIRE_UI_LANGUAGE, QUIRE_TRUSTED_USER_HEADER,
 QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_SIGN_IN_LIMIT, QUIRE_SIGN_IN_ADDRESS_LIMIT, QUIRE_EVENT_RETENTION,
 QUIRE_RESCUED_RETENTION, QUIRE_AUTOSAVE_RETENTION, QUIRE_OIDC_ISSUER, QUIRE_OIDC_CLIENT_ID, QUIRE_OIDC_CLIENT_SECRET, QUIRE_OIDC_SCOPES, QUIRE_OIDC_USER_CLAIM,
-QUIRE_OIDC_GROUPS_CLAIM, QUIRE_OIDC_NAME, QUIRE_FRAME_ANCESTORS, QUIRE_WEBHOOK_TIMEOUT, QUIRE_WEBHOOK_RETRY_FOR.`;
+QUIRE_OIDC_GROUPS_CLAIM, QUIRE_OIDC_NAME, QUIRE_FRAME_ANCESTORS, QUIRE_WEBHOOK_TIMEOUT, QUIRE_WEBHOOK_RETRY_FOR,
+QUIRE_S3_BUCKET, QUIRE_S3_ENDPOINT, QUIRE_S3_REGION, QUIRE_S3_PREFIX, QUIRE_S3_PATH_STYLE=1, QUIRE_S3_ACCESS_KEY_ID,
+QUIRE_S3_SECRET_ACCESS_KEY.`;
 
 const commands: Record<string, (args: string[], env: typeof process.env) => Promise<void>> = {
   serve,

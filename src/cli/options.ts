@@ -36,6 +36,11 @@ function integer(text: string, what: string): number {
 const STORE_FLAGS = {
   data: { type: 'string' },
   database: { type: 'string' },
+  's3-endpoint': { type: 'string' },
+  's3-bucket': { type: 'string' },
+  's3-prefix': { type: 'string' },
+  's3-region': { type: 'string' },
+  's3-path-style': { type: 'boolean' },
 } as const;
 
 /** How long events, rescued saves and every autosave are kept: `serve` and `gc` take these. */
@@ -145,7 +150,7 @@ export function parseCommand<F extends Flags>(
  * leave on its disk (`--min-free-space`, for the commands that take it, or QUIRE_MIN_FREE_SPACE).
  */
 export function storeOptions(
-  values: { data?: string; database?: string; 'min-free-space'?: string },
+  values: { data?: string; database?: string; 'min-free-space'?: string } & S3Values,
   env: Env,
 ): QuireOptions {
   const databaseUrl = values.database ?? env.QUIRE_DATABASE_URL;
@@ -154,6 +159,53 @@ export function storeOptions(
     dataDir: resolve(values.data ?? env.QUIRE_DATA ?? 'quire-data'),
     ...(databaseUrl && { databaseUrl }),
     ...(minFree && { minFreeBytes: byteSize(minFree, '--min-free-space') }),
+    ...s3Options(values, env),
+  };
+}
+
+type S3Values = {
+  's3-endpoint'?: string | undefined;
+  's3-bucket'?: string | undefined;
+  's3-prefix'?: string | undefined;
+  's3-region'?: string | undefined;
+  's3-path-style'?: boolean | undefined;
+};
+
+/**
+ * The bucket the bytes live in, when one is named (`--s3-bucket` or QUIRE_S3_BUCKET); the credentials only from the
+ * environment (a flag shows in the process list): QUIRE_S3_ACCESS_KEY_ID and QUIRE_S3_SECRET_ACCESS_KEY, else the
+ * SDK's usual chain (AWS_ACCESS_KEY_ID …, ~/.aws, an instance role). The other S3 settings without a bucket are a
+ * usage error, as is one key without the other.
+ */
+export function s3Options(values: S3Values, env: Env): Pick<QuireOptions, 's3'> {
+  const bucket = values['s3-bucket'] ?? env.QUIRE_S3_BUCKET;
+  const endpoint = values['s3-endpoint'] ?? env.QUIRE_S3_ENDPOINT;
+  const prefix = values['s3-prefix'] ?? env.QUIRE_S3_PREFIX;
+  const region = values['s3-region'] ?? env.QUIRE_S3_REGION;
+  const pathStyle = values['s3-path-style'] ?? /^(1|true|yes)$/i.test(env.QUIRE_S3_PATH_STYLE ?? '');
+  const accessKeyId = env.QUIRE_S3_ACCESS_KEY_ID;
+  const secretAccessKey = env.QUIRE_S3_SECRET_ACCESS_KEY;
+  if (!bucket) {
+    if (endpoint || prefix || region || values['s3-path-style']) {
+      throw new UsageError('the --s3-… settings need --s3-bucket (or QUIRE_S3_BUCKET)');
+    }
+    return {};
+  }
+  if (endpoint && !/^https?:\/\/[^/?#\s]+/i.test(endpoint)) {
+    throw new UsageError(`--s3-endpoint must be an http:// or https:// URL, not ${JSON.stringify(endpoint)}`);
+  }
+  if (!accessKeyId !== !secretAccessKey) {
+    throw new UsageError('QUIRE_S3_ACCESS_KEY_ID and QUIRE_S3_SECRET_ACCESS_KEY go together: give both or neither');
+  }
+  return {
+    s3: {
+      bucket,
+      ...(endpoint && { endpoint }),
+      ...(prefix && { prefix }),
+      ...(region && { region }),
+      ...(pathStyle && { forcePathStyle: true }),
+      ...(accessKeyId && secretAccessKey && { credentials: { accessKeyId, secretAccessKey } }),
+    },
   };
 }
 

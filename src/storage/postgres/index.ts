@@ -2,6 +2,7 @@ import pg from 'pg';
 import { FsBlobStore } from '../fs-blobs.ts';
 import { migrate } from '../sql/schema.ts';
 import { type SqlStorage, sqlStorage } from '../sql/storage.ts';
+import type { BlobStore } from '../types.ts';
 import { PgDatabase, schemaIdentifier } from './database.ts';
 
 export { PgDatabase } from './database.ts';
@@ -20,6 +21,8 @@ export interface PostgresStorageOptions {
    * or one instance will hold a version whose bytes another cannot read.
    */
   blobDir: string;
+  /** Keep the bytes here instead of in `blobDir` (an S3 bucket, which several instances share without more ado). */
+  blobs?: BlobStore;
   /** Connections this instance may hold at once. Default 10. */
   maxConnections?: number;
 }
@@ -51,7 +54,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       if (found.length === 0) await tx.run(`CREATE SCHEMA ${ident}`);
       await migrate(tx, db.dialect);
     });
-    return sqlStorage(db, await new FsBlobStore(options.blobDir).init(), `quire:names:${schema}`);
+    const blobs = options.blobs ?? (await new FsBlobStore(options.blobDir).init());
+    return sqlStorage(db, blobs, `quire:names:${schema}`);
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;
