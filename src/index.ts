@@ -16,6 +16,7 @@ export { importFile } from './documents/documents.ts';
 export { createQuire, type EmbeddedQuire, type EmbedOptions } from './embed.ts';
 export { buildHttpApp } from './http/app.ts';
 export { Quire, type QuireOptions } from './quire.ts';
+export { eventFieldText, MAX_EVENT_FIELD } from './storage/event-text.ts';
 export { FsBlobStore } from './storage/fs-blobs.ts';
 export { nameKey } from './storage/name-key.ts';
 export { openPostgresStorage } from './storage/postgres/index.ts';

@@ -1,8 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventLog, EventQuery, EventRecord, NewEvent } from '../../../src/index.ts';
-
-/** The longest text kept of a field a client sends (a User-Agent, a correlation id): the contract asks for 512. */
-const MAX_FIELD = 512;
+import { type EventLog, type EventQuery, type EventRecord, eventFieldText, type NewEvent } from '../../../src/index.ts';
 
 interface EventRow {
   id: number;
@@ -18,9 +15,8 @@ interface EventRow {
   details: string | null;
 }
 
-/** Text a client sent, as kept: U+0000 replaced (Quire's other backends cannot store it either), capped. */
-const text = (value: string | undefined) =>
-  value === undefined ? null : value.replaceAll('\u0000', '\ufffd').slice(0, MAX_FIELD);
+/** Text a client sent, as the EventLog contract keeps it (Quire's own rule). */
+const text = eventFieldText;
 
 function toEvent(r: EventRow): EventRecord {
   return {

@@ -1,9 +1,7 @@
+import { eventFieldText } from '../event-text.ts';
 import type { EventLog, EventQuery, EventRecord, NewEvent } from '../types.ts';
 import { type SqlDatabase, type SqlExecutor, storable } from './database.ts';
 import { SqlWebhookStore } from './webhooks.ts';
-
-/** The longest text kept of any one field a client sends (a User-Agent, a correlation id). */
-const MAX_FIELD = 512;
 
 interface EventRow {
   id: number | string;
@@ -19,8 +17,7 @@ interface EventRow {
   details: string | null;
 }
 
-const text = (value: string | undefined) =>
-  value === undefined ? null : value.replaceAll('\u0000', '\ufffd').slice(0, MAX_FIELD);
+const text = eventFieldText;
 
 function toEvent(r: EventRow): EventRecord {
   return {
