@@ -67,6 +67,37 @@ for (const kind of storageKinds) {
       await receiver?.close();
     });
 
+    it('registering, changing and removing a webhook is audited: who, which receiver (no query), which events', async () => {
+      const url = `${receiver.url}?token=receiver-credential`;
+      const hook = await register(api, url, ['version.created']);
+      const changed = await api(`/api/webhooks/${hook.id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ events: ['file.deleted', 'file.renamed'] }),
+      });
+      assert.equal(changed.status, 200, changed.text);
+      assert.equal((await api(`/api/webhooks/${hook.id}`, { method: 'DELETE' })).status, 204);
+      type Audited = {
+        type: string;
+        user?: { name: string };
+        details?: { webhook?: string; url?: string; events?: string[] };
+      };
+      const events = ((await api('/api/events?limit=50')).json as Audited[])
+        .filter((e) => e.type.startsWith('webhook.') && e.details?.webhook === hook.id)
+        .reverse();
+      assert.deepEqual(
+        events.map((e) => [e.type, e.user?.name, e.details?.events]),
+        [
+          ['webhook.created', 'User root', ['version.created']],
+          ['webhook.changed', 'User root', ['file.deleted', 'file.renamed']],
+          ['webhook.deleted', 'User root', ['file.deleted', 'file.renamed']],
+        ],
+      );
+      for (const e of events) {
+        assert.equal(e.details?.url, receiver.url, 'the receiver, without its query');
+        assert.equal(JSON.stringify(e).includes('receiver-credential'), false, 'the query stays out of the log');
+      }
+    });
+
     it('signs each delivery: the signature verifies over the raw body, and not over a tampered one', async () => {
       const hook = await register(api, receiver.url);
       assert.match(hook.secret, /^whsec_/);

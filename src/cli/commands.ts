@@ -375,13 +375,13 @@ export async function webhook(args: string[], env: Env): Promise<void> {
       const events = values.events?.split(/[\s,]+/).filter((e) => e !== '');
       const { secret, ...created } = await hooks.register(
         { url: id, ...(events && { events }), ...(values.description && { description: values.description }) },
-        OPERATOR.userName,
+        { ...OPERATOR, userId: 'command-line' },
       );
       console.log(JSON.stringify({ ...webhookView(created), secret }));
     } else if (sub === 'list') {
       for (const h of await hooks.list()) console.log(JSON.stringify(webhookView(h)));
     } else if (sub === 'delete') {
-      await hooks.remove(id);
+      await hooks.remove(id, OPERATOR);
     } else {
       for (const d of await hooks.deliveries(id, { limit: 100 })) console.log(JSON.stringify(deliveryView(d)));
     }

@@ -45,6 +45,13 @@ export const EVENT = {
   apiKeyCreated: 'apikey.created',
   /** An admin revoked a service API key: it, and every token minted with it, stops working within a second. */
   apiKeyRevoked: 'apikey.revoked',
+  /**
+   * An admin registered a webhook, changed its URL, events or description, or removed it (details: its id, the
+   * receiver's origin and path — never the query, which may hold a credential — and its events).
+   */
+  webhookCreated: 'webhook.created',
+  webhookChanged: 'webhook.changed',
+  webhookDeleted: 'webhook.deleted',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

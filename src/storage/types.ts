@@ -592,23 +592,34 @@ export type DeliveryOutcome =
   | { state: 'pending'; status: number | null; error: string; nextAttemptAt: number }
   | { state: 'failed'; status: number | null; error: string };
 
+/** The audit event a webhook's change writes with it, and when. */
+export type WebhookAudit = { at: number; event: Describe<Webhook> };
+
 /**
  * Webhooks and their outbox. The outbox is written by the event log itself (every event, in its transaction, gets a
  * delivery per webhook whose kinds hold its kind); the worker claims due deliveries, so several instances on one
  * database never send the same attempt at once, and records each outcome.
  */
 export interface WebhookStore {
-  createWebhook(hook: WebhookRecord): Promise<Webhook>;
+  /** Registers it; `event` describes the audit event written in the same transaction. */
+  createWebhook(hook: WebhookRecord, event?: Describe<Webhook>): Promise<Webhook>;
   getWebhook(id: string): Promise<WebhookRecord | null>;
   /** Every webhook, oldest first. */
   listWebhooks(): Promise<WebhookRecord[]>;
-  /** Changes what is given; null when there is no such webhook. */
+  /**
+   * Changes what is given; null when there is no such webhook. With `audit`, its event (describing the webhook as
+   * changed) is written at `audit.at` in the change's transaction.
+   */
   updateWebhook(
     id: string,
     change: Partial<Pick<WebhookRecord, 'url' | 'events' | 'kinds' | 'description'>>,
+    audit?: WebhookAudit,
   ): Promise<Webhook | null>;
-  /** Removes it with its deliveries (pending ones are not sent); false when there was none. */
-  deleteWebhook(id: string): Promise<boolean>;
+  /**
+   * Removes it with its deliveries (pending ones are not sent); false when there was none. With `audit`, its event
+   * (describing the webhook as it was) is written in the same transaction.
+   */
+  deleteWebhook(id: string, audit?: WebhookAudit): Promise<boolean>;
 
   /** Queues a delivery that reports no event (a ping), due at once. */
   enqueuePing(webhookId: string, at: number): Promise<WebhookDelivery>;

@@ -53,6 +53,42 @@ export function webhookStoreContract(backend: StorageBackend): void {
       assert.equal(await hooks.getWebhook(a.id), null);
     });
 
+    it('a registration, a change and a removal each write the audit event they describe, with the change', async () => {
+      const { storage } = fx();
+      const hooks = webhooksOf(storage);
+      const hook = hookOf(['file.saved'], { events: ['version.created'] });
+      const describe = (type: string) => (h: { id: string; url: string }) => ({
+        type,
+        userId: 'admin',
+        details: { webhook: h.id, url: h.url },
+      });
+      await hooks.createWebhook(hook, describe('webhook.created'));
+      await hooks.updateWebhook(
+        hook.id,
+        { url: 'https://receiver.example/new' },
+        { at: T0 + MINUTE, event: describe('webhook.changed') },
+      );
+      assert.equal(
+        await hooks.updateWebhook('nobody', { url: 'https://x.example/' }, { at: T0, event: describe('x') }),
+        null,
+      );
+      assert.equal(
+        await hooks.deleteWebhook(hook.id, { at: T0 + 2 * MINUTE, event: describe('webhook.deleted') }),
+        true,
+      );
+      assert.equal(await hooks.deleteWebhook(hook.id, { at: T0 + 3 * MINUTE, event: describe('x') }), false);
+      const events = await storage.events.list({ limit: 10 });
+      assert.deepEqual(
+        events.map((e) => [e.type, e.at, e.details?.url]).sort((x, y) => Number(x[1]) - Number(y[1])),
+        [
+          ['webhook.created', T0, 'https://receiver.example/hook'],
+          ['webhook.changed', T0 + MINUTE, 'https://receiver.example/new'],
+          ['webhook.deleted', T0 + 2 * MINUTE, 'https://receiver.example/new'],
+        ],
+        'one event per change that happened, none for a webhook that is not there',
+      );
+    });
+
     it('writes one delivery per matching webhook with the event, and none for a refused change', async () => {
       const { storage } = fx();
       const hooks = webhooksOf(storage);

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { badRequest, QuireError } from '../core/errors.ts';
-import type { Webhook, WebhookDelivery, WebhookStore } from '../storage/types.ts';
+import { EVENT, type EventType } from '../documents/events.ts';
+import type { Actor, NewEvent, Webhook, WebhookDelivery, WebhookStore } from '../storage/types.ts';
 import { isWebhookEventType, kindsFor, PING_TYPE, publicTypeOf, WEBHOOK_EVENTS } from './vocabulary.ts';
 
 const MAX_URL = 2048;
@@ -91,6 +92,21 @@ function descriptionOf(value: unknown): string {
   return value.trim();
 }
 
+/** The receiver's address as the audit log keeps it: no credentials, no query (either may hold a secret). */
+function shownUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+/** The audit event of a webhook's change, made by `actor`. */
+const audited =
+  (type: EventType, actor: Actor) =>
+  (hook: Webhook): NewEvent => ({
+    type,
+    ...actor,
+    details: { webhook: hook.id, url: shownUrl(hook.url), events: hook.events },
+  });
+
 /**
  * Registering webhooks and looking after their deliveries, for the API and the CLI alike: input is checked here
  * (an http(s) URL, known event types), so every way in refuses the same mistakes with the same reasons.
@@ -101,22 +117,31 @@ export class Webhooks {
     private readonly clock: Clock,
   ) {}
 
-  /** Registers a receiver; the secret is answered here only (it is kept, to sign with, but never shown again). */
-  async register(input: Record<string, unknown>, createdBy: string): Promise<Webhook & { secret: string }> {
+  /**
+   * Registers a receiver; the secret is answered here only (it is kept, to sign with, but never shown again).
+   * `actor` (the admin, or the CLI's operator) is recorded as its maker and in the audit event.
+   */
+  async register(
+    input: Record<string, unknown>,
+    actor: Actor & { userId: string },
+  ): Promise<Webhook & { secret: string }> {
     const url = urlOf(input.url);
     const events = eventsOf(input.events);
     const description = descriptionOf(input.description);
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const hook = await this.store.createWebhook({
-      id: randomUUID(),
-      url,
-      events,
-      kinds: kindsFor(events),
-      description,
-      secret,
-      createdAt: this.clock.now(),
-      createdBy,
-    });
+    const hook = await this.store.createWebhook(
+      {
+        id: randomUUID(),
+        url,
+        events,
+        kinds: kindsFor(events),
+        description,
+        secret,
+        createdAt: this.clock.now(),
+        createdBy: actor.userId,
+      },
+      audited(EVENT.webhookCreated, actor),
+    );
     return { ...hook, secret };
   }
 
@@ -132,20 +157,25 @@ export class Webhooks {
   }
 
   /** Changes the URL, the events or the description (what is given); deliveries already queued stay queued. */
-  async update(id: string, input: Record<string, unknown>): Promise<Webhook> {
+  async update(id: string, input: Record<string, unknown>, actor: Actor): Promise<Webhook> {
     await this.get(id);
     const events = 'events' in input ? eventsOf(input.events) : undefined;
-    const updated = await this.store.updateWebhook(id, {
-      ...('url' in input && { url: urlOf(input.url) }),
-      ...(events !== undefined && { events, kinds: kindsFor(events) }),
-      ...('description' in input && { description: descriptionOf(input.description) }),
-    });
+    const updated = await this.store.updateWebhook(
+      id,
+      {
+        ...('url' in input && { url: urlOf(input.url) }),
+        ...(events !== undefined && { events, kinds: kindsFor(events) }),
+        ...('description' in input && { description: descriptionOf(input.description) }),
+      },
+      { at: this.clock.now(), event: audited(EVENT.webhookChanged, actor) },
+    );
     if (!updated) throw new WebhookNotFoundError();
     return updated;
   }
 
-  async remove(id: string): Promise<void> {
-    if (!(await this.store.deleteWebhook(id))) throw new WebhookNotFoundError();
+  async remove(id: string, actor: Actor): Promise<void> {
+    const audit = { at: this.clock.now(), event: audited(EVENT.webhookDeleted, actor) };
+    if (!(await this.store.deleteWebhook(id, audit))) throw new WebhookNotFoundError();
   }
 
   /** Queues a `webhook.ping` delivery, sent like any other. */

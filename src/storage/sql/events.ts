@@ -45,7 +45,7 @@ export class SqlEventLog implements EventLog {
   readonly webhooks: SqlWebhookStore;
 
   constructor(private readonly db: SqlDatabase) {
-    this.webhooks = new SqlWebhookStore(db);
+    this.webhooks = new SqlWebhookStore(db, (tx, event, at) => this.insert(tx, event, at));
     const events = db.dialect.table('events');
     const columns = 'at, type, file_id, user_id, user_name, address, client, correlation_id, session_id, details';
     this.sql = {

@@ -3,9 +3,11 @@ import type {
   ClaimedDelivery,
   DeliveryOutcome,
   DeliveryState,
+  Describe,
   EventRecord,
   NewEvent,
   Webhook,
+  WebhookAudit,
   WebhookDelivery,
   WebhookRecord,
   WebhookStore,
@@ -124,7 +126,14 @@ function toClaimed(r: ClaimedRow): ClaimedDelivery {
 export class SqlWebhookStore implements WebhookStore {
   private readonly sql;
 
-  constructor(private readonly db: SqlDatabase) {
+  /**
+   * @param audit writes an audit event with the executor given (the event log's insert, so the event gets its own
+   *   deliveries too), inside a webhook change's transaction
+   */
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly audit: (tx: SqlExecutor, event: NewEvent, at: number) => Promise<unknown>,
+  ) {
     const d = db.dialect;
     const [hooks, deliveries, events] = ['webhooks', 'webhook_deliveries', 'events'].map((n) => d.table(n));
     const columns = `id, webhook_id, event_id, kind, created_at, queued_at, state, attempts, next_attempt_at,
@@ -176,18 +185,28 @@ export class SqlWebhookStore implements WebhookStore {
 
   // ---- webhooks --------------------------------------------------------------------------------------------------
 
-  async createWebhook(hook: WebhookRecord): Promise<Webhook> {
-    await this.db.run(this.sql.insertHook, [
-      hook.id,
-      hook.url,
-      hook.events === null ? null : JSON.stringify(hook.events),
-      kindList(hook.kinds),
-      hook.description,
-      hook.secret,
-      hook.createdAt,
-      hook.createdBy,
-    ]);
-    return publicView(hook);
+  async createWebhook(hook: WebhookRecord, event?: Describe<Webhook>): Promise<Webhook> {
+    return this.db.transaction(async (tx) => {
+      await tx.run(this.sql.insertHook, [
+        hook.id,
+        hook.url,
+        hook.events === null ? null : JSON.stringify(hook.events),
+        kindList(hook.kinds),
+        hook.description,
+        hook.secret,
+        hook.createdAt,
+        hook.createdBy,
+      ]);
+      const view = publicView(hook);
+      await this.record(tx, event, view, hook.createdAt);
+      return view;
+    });
+  }
+
+  /** Writes the audit event `describe` makes of `hook`, if any, with `tx`. */
+  private async record(tx: SqlExecutor, describe: Describe<Webhook> | undefined, hook: Webhook, at: number) {
+    const event = describe?.(hook);
+    if (event) await this.audit(tx, event, at);
   }
 
   async getWebhook(id: string): Promise<WebhookRecord | null> {
@@ -203,6 +222,7 @@ export class SqlWebhookStore implements WebhookStore {
   async updateWebhook(
     id: string,
     change: Partial<Pick<WebhookRecord, 'url' | 'events' | 'kinds' | 'description'>>,
+    audit?: WebhookAudit,
   ): Promise<Webhook | null> {
     if (!storable(id)) return null;
     const sets: string[] = [];
@@ -215,18 +235,27 @@ export class SqlWebhookStore implements WebhookStore {
     if (change.events !== undefined) set('events', change.events === null ? null : JSON.stringify(change.events));
     if (change.kinds !== undefined) set('kinds', kindList(change.kinds));
     if (change.description !== undefined) set('description', change.description);
-    if (sets.length > 0) {
-      await this.db.run(`UPDATE ${this.db.dialect.table('webhooks')} SET ${sets.join(', ')} WHERE id = $1`, params);
-    }
-    const hook = await this.getWebhook(id);
-    return hook && publicView(hook);
+    return this.db.transaction(async (tx) => {
+      if (sets.length > 0) {
+        await tx.run(`UPDATE ${this.db.dialect.table('webhooks')} SET ${sets.join(', ')} WHERE id = $1`, params);
+      }
+      const [row] = await tx.all<WebhookRow>(this.sql.hook, [id]);
+      if (!row) return null;
+      const view = publicView(toWebhook(row));
+      if (audit) await this.record(tx, audit.event, view, audit.at);
+      return view;
+    });
   }
 
-  async deleteWebhook(id: string): Promise<boolean> {
+  async deleteWebhook(id: string, audit?: WebhookAudit): Promise<boolean> {
     if (!storable(id)) return false;
     return this.db.transaction(async (tx) => {
+      const [row] = await tx.all<WebhookRow>(this.sql.hook, [id]);
+      if (!row) return false;
       await tx.run(this.sql.deleteDeliveriesOf, [id]);
-      return (await tx.run(this.sql.deleteHook, [id])) > 0;
+      await tx.run(this.sql.deleteHook, [id]);
+      if (audit) await this.record(tx, audit.event, publicView(toWebhook(row)), audit.at);
+      return true;
     });
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, QuireError } from '../../core/errors.ts';
 import { deliveryView, eventTypeList, Webhooks, webhookView } from '../../webhooks/registry.ts';
-import { type ApiContext, signedInUser } from './context.ts';
+import { type ApiContext, actorOf, signedInUser } from './context.ts';
 import { readJsonObject } from './json-body.ts';
 import { WEBHOOKS } from './schemas.ts';
 
@@ -36,18 +36,19 @@ export function registerWebhooks(api: FastifyInstance, ctx: ApiContext): void {
     const hooks = await admin(request);
     const body = await readJsonObject(request);
     const user = await signedInUser(ctx, request);
-    const { secret, ...created } = await hooks.register(body, user.id);
+    const { secret, ...created } = await hooks.register(body, { ...(await actorOf(ctx, request)), userId: user.id });
     return reply.code(201).send({ ...webhookView(created), secret });
   });
 
   api.patch<{ Params: { id: string } }>('/api/webhooks/:id', { schema: WEBHOOKS.update }, async (request) => {
     const hooks = await admin(request);
-    return webhookView(await hooks.update(request.params.id, await readJsonObject(request)));
+    const change = await readJsonObject(request);
+    return webhookView(await hooks.update(request.params.id, change, await actorOf(ctx, request)));
   });
 
   api.delete<{ Params: { id: string } }>('/api/webhooks/:id', { schema: WEBHOOKS.delete }, async (request, reply) => {
     const hooks = await admin(request);
-    await hooks.remove(request.params.id);
+    await hooks.remove(request.params.id, await actorOf(ctx, request));
     return reply.code(204).send();
   });
 

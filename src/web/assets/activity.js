@@ -50,6 +50,9 @@ function doc(fileId, fallback) {
 }
 
 const quoted = (text) => el('q', { class: 'reason', text });
+/** What a webhook listens for, as the end of a sentence: every event, or the types it named. */
+const webhookEvents = (events) =>
+  Array.isArray(events) ? [` for ${events.length ? events.join(', ') : 'no events'}`] : [' for every event'];
 const named = (text) => el('span', { class: 'doc', text });
 
 const article = (role) => (role === 'editor' || role === 'owner' ? 'an' : 'a');
@@ -180,6 +183,12 @@ function sentence(e) {
       ];
     case 'apikey.revoked':
       return ['revoked the API key ', quoted(d.name ?? d.key)];
+    case 'webhook.created':
+      return ['registered the webhook ', quoted(d.url ?? d.webhook), ...webhookEvents(d.events)];
+    case 'webhook.changed':
+      return ['changed the webhook ', quoted(d.url ?? d.webhook), ...webhookEvents(d.events)];
+    case 'webhook.deleted':
+      return ['removed the webhook ', quoted(d.url ?? d.webhook)];
     default:
       return [e.type, ...(e.fileId ? [' on ', file()] : [])];
   }
@@ -199,6 +208,7 @@ const KINDS = {
   'lock.released': 'lock',
   'versions.thinned': 'change',
   'apikey.revoked': 'danger',
+  'webhook.deleted': 'danger',
   'share.removed': 'danger',
   'group.deleted': 'danger',
   'user.disabled': 'danger',
