@@ -271,7 +271,7 @@ describe("createQuire with the app's own sign-in and access rules", () => {
           if (subject.kind !== 'user') return null;
           asked.push(subject.user.name);
           const role = people[subject.user.name]?.role ?? null;
-          return role && { role, via: 'share', secureView: null };
+          return role && { role, via: 'app', secureView: null };
         },
         async visibleFileIds(user) {
           return people[user.name]?.role ? null : [];

@@ -52,7 +52,7 @@ export const casebookAccess: AccessRules = {
     if (subject.kind !== 'user') return null; // no share links in this app
     if (file.ownerId === subject.user.id) return { role: 'owner', via: 'owner', secureView: null };
     if (subject.user.isAdmin) return { role: 'editor', via: 'admin', secureView: null };
-    return { role: 'viewer', via: 'share', secureView: null };
+    return { role: 'viewer', via: 'app', secureView: null }; // the firm's rule, not a share
   },
   async visibleFileIds() {
     return null; // everyone sees the list

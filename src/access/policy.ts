@@ -8,7 +8,11 @@ export type Subject = { kind: 'user'; user: User } | { kind: 'guest'; guest: Gue
 /** What a subject may do with one document, and what gave it. */
 export interface Access {
   role: Role;
-  via: 'admin' | 'owner' | 'share' | 'group' | 'link';
+  /**
+   * What gave it: Quire's own reasons (an admin, the owner, a share to the person or a group, a link), or `app` when
+   * an embedding app's own rule did (`QuireOptions.access`) and none of those words fits.
+   */
+  via: 'admin' | 'owner' | 'share' | 'group' | 'link' | 'app';
   /** Set when the document may be shown but not handed over (no download, print, export or copy). */
   secureView: SecureView | null;
 }

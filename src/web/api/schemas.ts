@@ -148,7 +148,7 @@ export const ERROR = {
 } as const satisfies JsonSchema;
 
 const person = object({ id: text(), name: text('Display name') });
-const VIA = ['admin', 'owner', 'share', 'group', 'link'] as const satisfies readonly Access['via'][];
+const VIA = ['admin', 'owner', 'share', 'group', 'link', 'app'] as const satisfies readonly Access['via'][];
 const SOURCES = ['import', 'put', 'put-relative', 'restore'] as const satisfies readonly VersionSource[];
 const KINDS = ['user', 'group'] as const satisfies readonly Principal['kind'][];
 const GROUP_SOURCES = ['local', 'provider'] as const satisfies readonly Group['source'][];

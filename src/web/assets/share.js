@@ -313,7 +313,9 @@ function describeYou() {
       ? 'through a group you are in'
       : you.via === 'link'
         ? 'through a link'
-        : 'because it was shared with you';
+        : you.via === 'app'
+          ? 'by the rules of the app Quire is part of'
+          : 'because it was shared with you';
   line.replaceChildren(
     'You are ',
     article(you.role),
