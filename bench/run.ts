@@ -6,6 +6,7 @@
  *   npm run bench -- checkfileinfo getfile     only those groups (also: putfile, locks, scale; sqlite, postgres)
  *   BENCH_QUICK=1 npm run bench                shorter runs, 256 MiB instead of 1 GiB, 100,000 files instead of 1M
  *   QUIRE_BENCH_DATABASE_URL=postgres://…      the PostgreSQL to use (a fresh schema per server, dropped after)
+ *   QUIRE_BENCH_S3_ENDPOINT=http://…           the S3 endpoint of the s3 group (skipped without; bench/lib/s3.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -13,6 +14,7 @@ import { checkFileInfo } from './groups/checkfileinfo.ts';
 import { getFile } from './groups/getfile.ts';
 import { locks } from './groups/locks.ts';
 import { putFile } from './groups/putfile.ts';
+import { s3 } from './groups/s3.ts';
 import { scale } from './groups/scale.ts';
 import { cleanUpEverything, killChildren } from './lib/cleanup.ts';
 import { config } from './lib/config.ts';
@@ -28,6 +30,7 @@ const GROUPS: Record<string, (backend: Backend, log: Log) => Promise<Row[]>> = {
   putfile: putFile,
   locks,
   scale,
+  s3,
 };
 const BACKENDS = ['sqlite', 'postgres'];
 const GROUP_TIMEOUT_S = 300;
@@ -46,7 +49,8 @@ const wantPostgres = !args.includes('sqlite') || args.includes('postgres');
 
 const wrkVersion = requireWrk();
 const databaseUrl = process.env.QUIRE_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL;
-// the servers and the library get their settings from the command line only
+// the servers and the library get their settings from the command line only (bench/lib/s3.ts read QUIRE_BENCH_S3_*
+// when it was loaded, above)
 for (const name of Object.keys(process.env)) if (name.startsWith('QUIRE_')) delete process.env[name];
 
 const notes: string[] = [];

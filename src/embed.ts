@@ -84,6 +84,6 @@ export async function createQuire(options: EmbedOptions): Promise<EmbeddedQuire>
     fastifyPlugin,
     basePath,
     quire,
-    close: () => quire.close(),
+    close: async () => void (await quire.close()),
   };
 }

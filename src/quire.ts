@@ -14,6 +14,7 @@ import { Editor, type EditorSettings, type HostPageAction } from './discovery/ed
 import { importFile } from './documents/documents.ts';
 import { EVENT } from './documents/events.ts';
 import { buildHttpApp } from './http/app.ts';
+import { type DrainResult, RequestTracker } from './http/drain.ts';
 import { NotReady, type ReadinessCheck } from './http/readiness.ts';
 import { type BlobCollection, collectBlobs } from './storage/blob-gc.ts';
 import { FreeSpace } from './storage/free-space.ts';
@@ -35,6 +36,7 @@ import {
 import { Webhooks } from './webhooks/registry.ts';
 import { type WebhookSettings, WebhookWorker } from './webhooks/worker.ts';
 import {
+  DEFAULT_FILE_URL_TTL_SECONDS,
   DEFAULT_LOCK_IDLE_RELEASE_MS,
   DEFAULT_LOCK_TTL_MS,
   DEFAULT_MAX_UPLOAD_BYTES,
@@ -43,6 +45,17 @@ import {
   type WopiHost,
 } from './wopi/context.ts';
 import { releaseIdleLocks } from './wopi/idle-locks.ts';
+
+/** `quire migrate`: an embedded data dir moved to PostgreSQL and/or an S3 bucket (the CLI reaches storage through here). */
+export {
+  describeBucket,
+  describeDatabase,
+  formatBytes,
+  type MigrateOptions,
+  MigrationError,
+  type MigrationSummary,
+  migrateEmbeddedStore,
+} from './storage/migrate/index.ts';
 
 export interface QuireOptions {
   /** Where the embedded store and the signing key live. */
@@ -62,6 +75,16 @@ export interface QuireOptions {
    * stays in SQLite or PostgreSQL (`databaseUrl`). The bucket must exist. Ignored when `storage` is given.
    */
   s3?: S3BlobOptions;
+  /**
+   * Give the editors that use it (ONLYOFFICE, Microsoft 365 for the web; not Collabora) CheckFileInfo's FileUrl: a
+   * short-lived presigned URL of the version's bytes in the bucket, so they fetch them from S3 rather than through
+   * Quire's GetFile (which keeps working). Needs a blob store that can presign (`s3`, or a `storage` whose blobs
+   * have `urlFor`); Quire refuses to start otherwise. The editors must reach the bucket (see
+   * `s3.publicEndpoint`). Not for secure view, whose bytes go through GetFile only. Default off.
+   */
+  fileUrl?: boolean;
+  /** How long a FileUrl lives, in seconds; default 300. */
+  fileUrlTtlSeconds?: number;
   clock?: Clock;
   /** Token signing key; defaults to QUIRE_SECRET or `dataDir/secret.key`. */
   secret?: Uint8Array;
@@ -173,6 +196,7 @@ class PublicUrls implements HostUrls {
   }
 }
 
+/** How long `close()` lets requests in flight finish unless told otherwise (`quire serve` waits 30 s by default). */
 const CLOSE_GRACE_MS = 2000;
 
 /**
@@ -274,6 +298,9 @@ export class Quire {
   readonly webhooks: Webhooks | undefined;
   /** Sends the outbox's deliveries while serving. */
   private readonly webhookWorker: WebhookWorker | undefined;
+  /** The requests being answered, so that close() can let them finish. */
+  private readonly requests: RequestTracker;
+  private closing: Promise<DrainResult> | undefined;
 
   private constructor(
     parts: {
@@ -307,7 +334,8 @@ export class Quire {
     this.sharing = new Sharing(parts.host.storage, parts.host.clock);
     this.apiKeys = parts.host.storage.apiKeys && new ApiKeys(parts.host.storage.apiKeys, parts.host.clock);
     this.setup = parts.setup;
-    this.app = buildHttpApp(parts.host, parts.editor, httpOptions);
+    this.app = buildHttpApp(parts.host, parts.editor, { ...httpOptions, draining: () => this.draining });
+    this.requests = new RequestTracker(this.app);
     const hooks = parts.host.storage.webhooks;
     this.webhooks = hooks && new Webhooks(hooks, parts.host.clock);
     this.webhookWorker = hooks && new WebhookWorker(hooks, parts.host.clock, this.app.log, parts.webhooks);
@@ -338,6 +366,16 @@ export class Quire {
     if (options.identify && options.storage && !options.storage.users) {
       throw new Error('identify needs a storage with users (storage.users): Quire keeps an account per person named');
     }
+    if (options.fileUrl && !(options.storage ? options.storage.blobs.urlFor : options.s3)) {
+      throw new Error(
+        'fileUrl needs blobs in an S3 bucket (s3, or --s3-bucket): the file blob store cannot hand out URLs of its bytes',
+      );
+    }
+    const ttl = options.fileUrlTtlSeconds;
+    // SigV4 presigned URLs live at most 7 days
+    if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= 7 * 24 * 3600)) {
+      throw new Error(`fileUrlTtlSeconds must be a whole number of seconds from 1 to 604800, not ${ttl}`);
+    }
     const secret = options.secret ?? (await loadSigningSecret(options.dataDir));
     const storage = options.storage ?? (await openStorage(options));
     const clock = options.clock ?? systemClock;
@@ -346,6 +384,7 @@ export class Quire {
       lockIdleReleaseMs: options.lockIdleReleaseMs ?? DEFAULT_LOCK_IDLE_RELEASE_MS,
       maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
       brandName: options.brandName ?? 'Quire',
+      ...(options.fileUrl && { fileUrlTtlSeconds: options.fileUrlTtlSeconds ?? DEFAULT_FILE_URL_TTL_SECONDS }),
     };
     const urls = new PublicUrls(trimSlash(options.publicUrl ?? 'http://127.0.0.1:8080'));
     // every route is served under the public URL's path, so Quire can live at a prefix of another app's site
@@ -609,22 +648,40 @@ export class Quire {
     }
   }
 
-  /** Stops serving: requests in flight get a short grace period, then every connection is closed. */
-  async close(): Promise<void> {
+  /** True once close() began: /readyz answers 503 ("draining"), so a load balancer takes this instance out. */
+  get draining(): boolean {
+    return this.requests.isDraining;
+  }
+
+  /**
+   * Stops serving, draining first: /readyz answers 503 at once, no new connection is accepted, idle keep-alive
+   * connections are closed, and requests in flight (a PutFile's body above all) may finish for `drainTimeoutMs`
+   * (default 2 s), each answer ending its connection; what is left then is cut. Then the background work stops
+   * (webhook deliveries, retention and GC, the idle-lock release, discovery) and the storage is closed. Answers
+   * how many requests were in flight and how many were cut. Calling it again answers the same drain.
+   */
+  close(options: { drainTimeoutMs?: number } = {}): Promise<DrainResult> {
+    this.closing ??= this.shutDown(options.drainTimeoutMs ?? CLOSE_GRACE_MS);
+    return this.closing;
+  }
+
+  private async shutDown(drainTimeoutMs: number): Promise<DrainResult> {
     clearInterval(this.tempGc);
     clearInterval(this.idleLocks);
     this.editor.stop();
-    const grace = setTimeout(() => this.app.server.closeAllConnections(), CLOSE_GRACE_MS);
-    try {
-      await this.app.close();
-    } finally {
-      clearTimeout(grace);
-    }
-    // attempts in flight are cut short and left due, for the next start; then nothing more is sent
-    await this.webhookWorker?.stop();
+    const drained = this.requests.drain(drainTimeoutMs);
+    // (Fastify's close stops the listener, closes idle connections and ends the live event streams; it resolves
+    // once every connection is gone, which the drain sees to)
+    const stopped = this.app.close();
+    // attempts in flight are cut short and left due, for the next start or another instance; nothing more is sent
+    const worker = this.webhookWorker?.stop();
+    const result = await drained;
+    await stopped;
+    await worker;
     // a maintenance pass under way finishes before its storage goes (it never throws)
     await this.maintenance;
     await this.host.storage.close();
+    return result;
   }
 }
 

@@ -19,6 +19,15 @@ describe('quire serve: settings that can be switched off', () => {
     assert.throws(() => serveSettings(['--lock-idle-release', 'soon'], {}), /--lock-idle-release/);
   });
 
+  it('--drain-timeout takes a duration (0: cut at once), 30 s by default; the flag wins over QUIRE_DRAIN_TIMEOUT', () => {
+    assert.equal(serveSettings([], {}).drainTimeoutMs, 30_000);
+    assert.equal(serveSettings(['--drain-timeout', '1500ms'], {}).drainTimeoutMs, 1500);
+    assert.equal(serveSettings(['--drain-timeout', '0'], {}).drainTimeoutMs, 0);
+    assert.equal(serveSettings([], { QUIRE_DRAIN_TIMEOUT: '2m' }).drainTimeoutMs, 2 * MINUTE);
+    assert.equal(serveSettings(['--drain-timeout', '45s'], { QUIRE_DRAIN_TIMEOUT: '2m' }).drainTimeoutMs, 45_000);
+    assert.throws(() => serveSettings(['--drain-timeout', 'a while'], {}), /--drain-timeout/);
+  });
+
   it('retention settings take a duration, or 0 / forever to keep everything', () => {
     assert.equal(serveSettings(['--event-retention', '30d'], {}).options.eventRetentionMs, 30 * DAY);
     assert.equal(serveSettings(['--rescued-retention', 'forever'], {}).options.rescuedRetentionMs, 0);

@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EVENT } from '../src/documents/events.ts';
+import type { SqlEventLog } from '../src/storage/sql/events.ts';
 import { backends } from './contract/backends.ts';
-import { signIn, startHost, type TestHost } from './helpers/host.ts';
+import { openTestPostgresStorage, postgresAvailable, signIn, startHost, type TestHost } from './helpers/host.ts';
 
 interface Frame {
   id: number;
@@ -126,3 +128,54 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('live updates when events commit out of order [postgres]', {
+  skip: postgresAvailable ? undefined : 'PostgreSQL is unreachable',
+}, () => {
+  it('an event whose transaction commits after a later event’s still reaches the stream', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'quire-live-gap-'));
+    const storage = await openTestPostgresStorage(dir);
+    const host = await startHost({ storage, clock: { now: () => Date.now() } });
+    try {
+      const { cookie } = await signIn(host, 'ann', { isAdmin: true });
+      const log = storage.events as SqlEventLog;
+      let commit: () => void = () => {};
+      let taken: (id: number) => void = () => {};
+      const earlyId = new Promise<number>((resolve) => {
+        taken = resolve;
+      });
+      let slow: Promise<unknown> = Promise.resolve();
+      const frames = await readFrames(
+        `${host.url}/api/events/stream`,
+        cookie,
+        (f) => f.some((x) => x.data.details?.mark === 'early'),
+        {
+          timeoutMs: 20_000,
+          onOpen: async () => {
+            // a transaction takes an event id and holds on to it, as a slow change on another instance would
+            slow = storage.db.transaction(async (tx) => {
+              const early = await log.insert(tx, { type: EVENT.tokenMinted, details: { mark: 'early' } }, Date.now());
+              taken(early.id);
+              await new Promise<void>((resolve) => {
+                commit = resolve;
+              });
+            });
+            const early = await earlyId;
+            const late = await log.append({ type: EVENT.tokenMinted, details: { mark: 'late' } }, Date.now());
+            assert.ok(late.id > early, 'the later event has the higher id');
+            // the stream hands out the later event (its reader's cursor moves past the early id) …
+            await new Promise((r) => setTimeout(r, 2500));
+            // … and only then does the early one commit
+            commit();
+            await slow;
+          },
+        },
+      );
+      const marks = frames.map((f) => f.data.details?.mark).filter((m) => m !== undefined);
+      assert.deepEqual(marks, ['late', 'early'], 'both, each once, the early one late');
+    } finally {
+      await host.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { Quire } from '../../src/index.ts';
+import type { S3BlobOptions } from '../../src/storage/s3/index.ts';
 import type { Scope } from './cleanup.ts';
 import { dropSchema, schemaUrl } from './postgres.ts';
 import { type Backend, type Server, startQuire } from './servers.ts';
@@ -16,6 +17,8 @@ export interface Store {
   /** the URL `quire serve --database` gets (with its own schema), on PostgreSQL */
   databaseUrl?: string;
   schema?: string;
+  /** blobs in this bucket and prefix rather than DATA/blobs (the s3 group) */
+  s3?: S3BlobOptions;
 }
 
 let stores = 0;
@@ -34,6 +37,7 @@ export async function withLibrary<T>(store: Store, work: (quire: Quire) => Promi
   const quire = await Quire.create({
     dataDir: store.dataDir,
     ...(store.databaseUrl && { databaseUrl: store.databaseUrl }),
+    ...(store.s3 && { s3: store.s3 }),
   });
   try {
     return await work(quire);
@@ -58,8 +62,22 @@ export async function mintToken(quire: Quire, fileId: string): Promise<string> {
   return minted.access_token;
 }
 
-export const serve = (scope: Scope, store: Store): Promise<Server> =>
-  startQuire(scope, store.dataDir, store.databaseUrl);
+/** `quire serve` on the store (with its --s3-… flags and credentials when it has a bucket), plus `args`. */
+export function serve(scope: Scope, store: Store, args: string[] = []): Promise<Server> {
+  const s3 = store.s3;
+  if (!s3) return startQuire(scope, store.dataDir, store.databaseUrl, { args });
+  const flags = ['--s3-bucket', s3.bucket];
+  if (s3.endpoint) flags.push('--s3-endpoint', s3.endpoint);
+  if (s3.region) flags.push('--s3-region', s3.region);
+  if (s3.prefix) flags.push('--s3-prefix', s3.prefix);
+  if (s3.forcePathStyle) flags.push('--s3-path-style');
+  // credentials only from the environment, as a user gives them
+  const env = s3.credentials && {
+    QUIRE_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    QUIRE_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+  };
+  return startQuire(scope, store.dataDir, store.databaseUrl, { args: [...flags, ...args], ...(env && { env }) });
+}
 
 /** The WOPI URLs of a prepared file on a server. */
 export function wopi(server: Server, file: Prepared) {

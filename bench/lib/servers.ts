@@ -20,8 +20,20 @@ export interface Server {
  * Spawns `args`, waits until its stdout matches `listening` (whose group 1 is the port), and registers it with
  * `scope` so that it is stopped when the scope closes.
  */
-async function startChild(scope: Scope, what: string, args: string[], listening: RegExp): Promise<Server> {
-  const child = track(spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+async function startChild(
+  scope: Scope,
+  what: string,
+  args: string[],
+  listening: RegExp,
+  env?: Record<string, string>,
+): Promise<Server> {
+  const child = track(
+    spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env && { env: { ...process.env, ...env } }),
+    }),
+  );
   scope.defer(() => stopChild(child));
   let out = '';
   let err = '';
@@ -49,11 +61,21 @@ async function startChild(scope: Scope, what: string, args: string[], listening:
 
 export type Backend = { name: 'SQLite' } | { name: 'PostgreSQL'; url: string };
 
-/** `node bin/quire.js serve --log-level warn …`, as a user runs it, on port 0 (the OS picks a free one). */
-export function startQuire(scope: Scope, dataDir: string, databaseUrl?: string): Promise<Server> {
+/**
+ * `node bin/quire.js serve --log-level warn …`, as a user runs it, on port 0 (the OS picks a free one); `extra`
+ * adds flags and environment variables (the bench deletes QUIRE_* from its own environment, so a setting that is
+ * read only from the environment, such as S3 credentials, is passed here).
+ */
+export function startQuire(
+  scope: Scope,
+  dataDir: string,
+  databaseUrl?: string,
+  extra: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<Server> {
   const args = [quireBin, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn'];
   if (databaseUrl) args.push('--database', databaseUrl);
-  return startChild(scope, 'quire serve', args, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  args.push(...(extra.args ?? []));
+  return startChild(scope, 'quire serve', args, /listening on http:\/\/127\.0\.0\.1:(\d+)/, extra.env);
 }
 
 export type BareMode =

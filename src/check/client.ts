@@ -62,6 +62,11 @@ export class WopiCalls {
     return this.http.send({ method: 'POST', url: withToken(file.wopiSrc + path, file.token), headers: sent, body });
   }
 
+  /** A plain GET of a URL the host handed out (CheckFileInfo's FileUrl): no token added, no other header. */
+  fetchUrl(url: string): Promise<Exchange> {
+    return this.http.send({ method: 'GET', url, headers: {}, body: Buffer.alloc(0) });
+  }
+
   checkFileInfo(file: FileHandle): Promise<Exchange> {
     return this.get(file, '');
   }

@@ -6,10 +6,19 @@ import { groupNameKey } from '../access/sharing.ts';
 import { redactSecrets } from '../auth/redact.ts';
 import { ALL_PERMISSIONS, DEFAULT_TOKEN_TTL_MS, READ_ONLY } from '../auth/tokens.ts';
 import { CheckAbortedError, formatJson, formatResult, formatSummary, passed, runCheck } from '../check/index.ts';
-import { Quire, type QuireOptions, recordedPublicUrl } from '../quire.ts';
+import {
+  describeDatabase,
+  formatBytes,
+  MigrationError,
+  migrateEmbeddedStore,
+  Quire,
+  type QuireOptions,
+  recordedPublicUrl,
+} from '../quire.ts';
 import { deliveryView, webhookView } from '../webhooks/registry.ts';
 import {
   duration,
+  migrateSettings,
   parseCommand,
   RETENTION_FLAGS,
   retentionOptions,
@@ -33,9 +42,12 @@ async function withQuire(options: QuireOptions, work: (quire: Quire) => Promise<
 }
 
 export async function serve(args: string[], env: Env): Promise<void> {
-  const { options, port, hostname } = serveSettings(args, env);
+  const { options, port, hostname, drainTimeoutMs } = serveSettings(args, env);
   const quire = await Quire.create(options);
-  const url = await quire.listen(port, hostname);
+  const listening = quire.listen(port, hostname);
+  // from the first moment a request can come in, a signal drains rather than kills
+  drainOnSignal(quire, drainTimeoutMs, listening);
+  const url = await listening;
   const bound = quire.app.server.address();
   const boundPort = bound && typeof bound === 'object' ? bound.port : port;
   console.log(`Quire is listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${boundPort}`);
@@ -59,12 +71,43 @@ export async function serve(args: string[], env: Env): Promise<void> {
       (err: Error) => console.error(`Editor discovery failed (will retry): ${redactSecrets(err.message)}`),
     );
   }
-  const stop = async () => {
-    await quire.close();
-    process.exit(0);
+}
+
+/**
+ * SIGTERM or SIGINT drains: /readyz answers 503 at once (a load balancer takes the instance out), no new connection
+ * is accepted, requests in flight get `drainTimeoutMs` to finish, then the rest are cut, the background work stops,
+ * the storage closes and the process exits 0. A second signal exits at once (status 1). A signal that comes while
+ * Quire is still starting to listen drains once it listens.
+ */
+function drainOnSignal(quire: Quire, drainTimeoutMs: number, listening: Promise<unknown>): void {
+  let draining = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (draining) {
+      console.log(`${signal} again: exiting without waiting for the drain`);
+      process.exit(1);
+    }
+    draining = true;
+    console.log(
+      `${signal}: draining: /readyz answers 503, no new connections, requests in flight have ${drainTimeoutMs / 1000} s`,
+    );
+    const started = listening.catch(() => undefined);
+    started
+      .then(() => quire.close({ drainTimeoutMs }))
+      .then(
+        ({ inFlight, cut, ms }) => {
+          const requests = `${inFlight} request${inFlight === 1 ? '' : 's'} in flight`;
+          const what = cut ? `${cut} of ${requests} did not finish in time and were cut` : `${requests} finished`;
+          console.log(`Drained in ${ms} ms: ${what}; stopped`);
+          process.exit(0);
+        },
+        (err: Error) => {
+          console.error(`quire: shutting down failed: ${redactSecrets(err.message)}`);
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 export async function add(args: string[], env: Env): Promise<void> {
@@ -305,6 +348,52 @@ export async function gc(args: string[], env: Env): Promise<void> {
   await withQuire({ ...storeOptions(values, env), ...retentionOptions(values, env) }, async (quire) => {
     console.log(JSON.stringify(await quire.maintain()));
   });
+}
+
+/** A word as a POSIX shell reads it back unchanged. */
+const shellWord = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
+
+/**
+ * Moves an embedded data dir (SQLite catalog, blobs on disk) to PostgreSQL (`--to`) and/or an S3 bucket
+ * (`--blobs`): progress line by line, then a summary and how to start Quire on the result. The data dir is only
+ * read. A refusal or failure (a target holding other data, a Quire still running, a blob that does not verify) is
+ * printed without a usage hint and exits 1; re-running after an interruption carries on.
+ */
+export async function migrate(args: string[], env: Env): Promise<void> {
+  const settings = migrateSettings(args, env);
+  try {
+    const summary = await migrateEmbeddedStore({
+      dataDir: settings.dataDir,
+      ...(settings.databaseUrl && { databaseUrl: settings.databaseUrl }),
+      ...(settings.blobs && { blobs: settings.blobs }),
+      live: settings.live,
+      progress: (line) => console.log(redactSecrets(line)),
+    });
+    const rows = summary.tables.reduce((n, t) => n + t.rows, 0);
+    const { blobs } = summary;
+    console.log(
+      `Done: ${summary.tables.length ? `${summary.tables.length} tables (${rows} rows)` : 'the catalog stays in SQLite'}; ${blobs.count} blobs` +
+        (blobs.moved
+          ? ` (${blobs.copied} copied and verified, ${formatBytes(blobs.bytes)}; ${blobs.alreadyThere} already there)`
+          : ' left where they are'),
+    );
+    const run = ['quire', 'serve', '--data', settings.dataDir];
+    if (settings.databaseUrl) run.push('--database', describeDatabase(settings.databaseUrl));
+    if (settings.blobs) {
+      const b = settings.blobs;
+      run.push('--s3-bucket', b.bucket);
+      if (b.prefix) run.push('--s3-prefix', b.prefix);
+      if (b.endpoint) run.push('--s3-endpoint', b.endpoint);
+      if (b.region) run.push('--s3-region', b.region);
+      if (b.forcePathStyle) run.push('--s3-path-style');
+    }
+    console.log(`Start Quire on it with: ${run.map(shellWord).join(' ')}`);
+    console.log('(the data dir keeps the signing key, secret.key, unless QUIRE_SECRET gives it)');
+  } catch (err) {
+    if (!(err instanceof MigrationError)) throw err;
+    console.error(redactSecrets(`quire migrate: ${err.message}`));
+    process.exitCode = 1;
+  }
 }
 
 const CHECK_USAGE = 'usage: quire check WOPISRC --token TOKEN [--timeout 10s] [--json]';

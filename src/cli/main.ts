@@ -1,15 +1,15 @@
 import { redactSecrets } from '../auth/redact.ts';
 import { QuireError } from '../core/errors.ts';
-import { add, apikey, check, gc, group, serve, token, user, webhook } from './commands.ts';
+import { add, apikey, check, gc, group, migrate, serve, token, user, webhook } from './commands.ts';
 import { UsageError } from './options.ts';
 
 const USAGE = `Usage: quire <command> [options]
 
 Commands:
   serve [--data DIR] [--port N] [--host H] [--public-url URL] [--max-upload BYTES] [--lock-ttl 30m] [--log-level L]
-        [--lock-idle-release 20m] [--frame-ancestors "https://app.example.com …"]
+        [--lock-idle-release 20m] [--frame-ancestors "https://app.example.com …"] [--drain-timeout 30s]
         [--editor URL] [--editor-flavour onlyoffice|collabora|microsoft] [--proof-keys off|log|enforce]
-        [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL]
+        [--ui-language en-US] [--trusted-user-header X-Remote-User] [--metrics] [--database URL] [--file-url]
         [--min-free-space 1G] [--event-retention 365d] [--rescued-retention 90d] [--autosave-retention 30d]
         [--sign-in-limit 10/15m] [--sign-in-address-limit 50/15m] [--webhook-timeout 10s] [--webhook-retry-for 24h]
         [--oidc-issuer URL --oidc-client-id ID] [--oidc-client-secret S] [--oidc-scopes "openid profile email"]
@@ -19,6 +19,9 @@ Commands:
         smaller of 1 GiB and 5 % of the disk; 0: off).
         --lock-idle-release: release a lock whose editor neither refreshed it nor saved for this long (off: never).
         --frame-ancestors: origins whose pages may frame the host-page URLs minted with an API key (/embed/…).
+        --drain-timeout: on SIGTERM or SIGINT, /readyz answers 503 at once, no new connection is accepted, and
+        requests in flight (a save's upload) get this long to finish before they are cut; then Quire exits 0.
+        A second signal exits at once.
         --event-retention / --rescued-retention: how long the event log and rescued saves are kept (0: forever).
         --autosave-retention: autosaves older than this are thinned to the last of each editing session (0: off).
         --webhook-timeout / --webhook-retry-for: how long one webhook delivery attempt may take, and how long a
@@ -35,6 +38,10 @@ Commands:
         S3-compatible bucket instead of DIR/blobs (the catalog stays in SQLite or --database); every command that
         opens the store takes them, and must be given the same ones. Credentials from QUIRE_S3_ACCESS_KEY_ID and
         QUIRE_S3_SECRET_ACCESS_KEY, else the AWS SDK's usual chain. /readyz checks the bucket answers.
+        --file-url (with --s3-bucket): CheckFileInfo gives ONLYOFFICE and Microsoft 365 for the web a FileUrl, a
+        presigned GET of the version's bytes in the bucket valid 5 minutes, so they read from S3, not GetFile (not
+        Collabora, not secure view). The editors must reach the bucket: at --s3-public-endpoint URL when they do
+        not reach it where Quire does (the URLs are signed for that address).
   user add NAME [--display-name NAME] [--admin] [--data DIR] [--database URL]
         Add a user who can sign in to Quire's pages. The password is read from QUIRE_PASSWORD, else from standard
         input (first line), else asked for on the terminal.
@@ -59,6 +66,14 @@ Commands:
   gc [--data DIR] [--database URL] [--event-retention 365d] [--rescued-retention 90d] [--autosave-retention 30d]
         Apply retention, thin old autosaves, and remove temp files and blobs nothing references (untouched for an
         hour), as serve does every 10 minutes; safe while serving. Prints {"retention","garbage"} as one JSON line.
+  migrate --to postgres://… [--blobs s3://BUCKET/PREFIX] [--data DIR] [--live]
+        [--s3-endpoint URL] [--s3-region R] [--s3-path-style]      (or --blobs alone: the catalog stays in SQLite)
+        Copy the embedded store (DIR/catalog.sqlite, DIR/blobs) to PostgreSQL and/or an S3 bucket: every table, ids
+        kept, in one transaction; every blob the catalog references, each read back and its SHA-256 checked. Without
+        --blobs the blobs stay in DIR/blobs. DIR is only read. Stop Quire first: it refuses while the catalog is open
+        (--live copies anyway; what is written after the copy is lost). An interrupted run carries on when run again;
+        a target holding other data, or a finished migration, is refused. Credentials: QUIRE_S3_ACCESS_KEY_ID and
+        QUIRE_S3_SECRET_ACCESS_KEY, as for serve. Then start Quire with --database and --s3-bucket as it prints.
   check WOPISRC --token TOKEN [--timeout 10s] [--json]
         A WOPI conformance check of any host (not only Quire) over HTTP: CheckFileInfo, GetFile, the lock rules,
         PutFile, PutRelativeFile, RenameFile, UTF-7 names. Prints PASS / FAIL / SKIP per rule, the request and
@@ -73,7 +88,7 @@ QUIRE_METRICS=1, QUIRE_MIN_FREE_SPACE, QUIRE_SIGN_IN_LIMIT, QUIRE_SIGN_IN_ADDRES
 QUIRE_RESCUED_RETENTION, QUIRE_AUTOSAVE_RETENTION, QUIRE_OIDC_ISSUER, QUIRE_OIDC_CLIENT_ID, QUIRE_OIDC_CLIENT_SECRET, QUIRE_OIDC_SCOPES, QUIRE_OIDC_USER_CLAIM,
 QUIRE_OIDC_GROUPS_CLAIM, QUIRE_OIDC_NAME, QUIRE_FRAME_ANCESTORS, QUIRE_WEBHOOK_TIMEOUT, QUIRE_WEBHOOK_RETRY_FOR,
 QUIRE_S3_BUCKET, QUIRE_S3_ENDPOINT, QUIRE_S3_REGION, QUIRE_S3_PREFIX, QUIRE_S3_PATH_STYLE=1, QUIRE_S3_ACCESS_KEY_ID,
-QUIRE_S3_SECRET_ACCESS_KEY.`;
+QUIRE_S3_SECRET_ACCESS_KEY, QUIRE_DRAIN_TIMEOUT, QUIRE_S3_PUBLIC_ENDPOINT, QUIRE_FILE_URL=1.`;
 
 const commands: Record<string, (args: string[], env: typeof process.env) => Promise<void>> = {
   serve,
@@ -82,6 +97,7 @@ const commands: Record<string, (args: string[], env: typeof process.env) => Prom
   user,
   group,
   gc,
+  migrate,
   check,
   apikey,
   webhook,

@@ -41,6 +41,7 @@ const STORE_FLAGS = {
   's3-prefix': { type: 'string' },
   's3-region': { type: 'string' },
   's3-path-style': { type: 'boolean' },
+  's3-public-endpoint': { type: 'string' },
 } as const;
 
 /** How long events, rescued saves and every autosave are kept: `serve` and `gc` take these. */
@@ -118,6 +119,8 @@ const SERVE_FLAGS = {
   'sign-in-limit': { type: 'string' },
   'sign-in-address-limit': { type: 'string' },
   'frame-ancestors': { type: 'string' },
+  'file-url': { type: 'boolean' },
+  'drain-timeout': { type: 'string' },
   ...OIDC_FLAGS,
 } as const;
 
@@ -169,6 +172,7 @@ type S3Values = {
   's3-prefix'?: string | undefined;
   's3-region'?: string | undefined;
   's3-path-style'?: boolean | undefined;
+  's3-public-endpoint'?: string | undefined;
 };
 
 /**
@@ -183,16 +187,22 @@ export function s3Options(values: S3Values, env: Env): Pick<QuireOptions, 's3'> 
   const prefix = values['s3-prefix'] ?? env.QUIRE_S3_PREFIX;
   const region = values['s3-region'] ?? env.QUIRE_S3_REGION;
   const pathStyle = values['s3-path-style'] ?? /^(1|true|yes)$/i.test(env.QUIRE_S3_PATH_STYLE ?? '');
+  const publicEndpoint = values['s3-public-endpoint'] ?? env.QUIRE_S3_PUBLIC_ENDPOINT;
   const accessKeyId = env.QUIRE_S3_ACCESS_KEY_ID;
   const secretAccessKey = env.QUIRE_S3_SECRET_ACCESS_KEY;
   if (!bucket) {
-    if (endpoint || prefix || region || values['s3-path-style']) {
+    if (endpoint || prefix || region || publicEndpoint || values['s3-path-style']) {
       throw new UsageError('the --s3-… settings need --s3-bucket (or QUIRE_S3_BUCKET)');
     }
     return {};
   }
   if (endpoint && !/^https?:\/\/[^/?#\s]+/i.test(endpoint)) {
     throw new UsageError(`--s3-endpoint must be an http:// or https:// URL, not ${JSON.stringify(endpoint)}`);
+  }
+  if (publicEndpoint && !/^https?:\/\/[^/?#\s]+/i.test(publicEndpoint)) {
+    throw new UsageError(
+      `--s3-public-endpoint must be an http:// or https:// URL, not ${JSON.stringify(publicEndpoint)}`,
+    );
   }
   if (!accessKeyId !== !secretAccessKey) {
     throw new UsageError('QUIRE_S3_ACCESS_KEY_ID and QUIRE_S3_SECRET_ACCESS_KEY go together: give both or neither');
@@ -203,6 +213,7 @@ export function s3Options(values: S3Values, env: Env): Pick<QuireOptions, 's3'> 
       ...(endpoint && { endpoint }),
       ...(prefix && { prefix }),
       ...(region && { region }),
+      ...(publicEndpoint && { publicEndpoint }),
       ...(pathStyle && { forcePathStyle: true }),
       ...(accessKeyId && secretAccessKey && { credentials: { accessKeyId, secretAccessKey } }),
     },
@@ -232,10 +243,15 @@ function optionalDuration<K extends string>(
   return { [key]: ms } as Partial<Record<K, number>>;
 }
 
+/** How long `quire serve` lets requests in flight finish after SIGTERM or SIGINT, unless told otherwise. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
 export interface ServeSettings {
   options: QuireOptions;
   port: number;
   hostname: string;
+  /** On SIGTERM / SIGINT, how long requests in flight may take to finish before they are cut (ms). */
+  drainTimeoutMs: number;
 }
 
 /** Everything `quire serve` takes. */
@@ -250,6 +266,7 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
   return {
     port: integer(values.port ?? env.QUIRE_PORT ?? '8080', '--port'),
     hostname: values.host ?? env.QUIRE_HOST ?? '127.0.0.1',
+    drainTimeoutMs: drainTimeout(values['drain-timeout'] ?? env.QUIRE_DRAIN_TIMEOUT),
     options: {
       ...storeOptions(values, env),
       ...(publicUrl && { publicUrl }),
@@ -274,6 +291,10 @@ export function serveSettings(args: string[], env: Env): ServeSettings {
       ...retentionOptions(values, env),
       ...webhookOptions(values, env),
       metrics: values.metrics === true || env.QUIRE_METRICS === '1',
+      ...fileUrlOptions(
+        values['file-url'] ?? /^(1|true|yes)$/i.test(env.QUIRE_FILE_URL ?? ''),
+        values['s3-bucket'] ?? env.QUIRE_S3_BUCKET,
+      ),
     },
   };
 }
@@ -326,6 +347,23 @@ function signInLimitOptions(
   };
 }
 
+/** The drain timeout: a duration ("30s", "2m", "1500ms"; 0 cuts at once), 30 s when not given. */
+function drainTimeout(text: string | undefined): number {
+  return text === undefined || text === '' ? DEFAULT_DRAIN_TIMEOUT_MS : duration(text, '--drain-timeout');
+}
+
+/**
+ * `--file-url` (QUIRE_FILE_URL=1): CheckFileInfo's FileUrl for the editors that use it, presigned by the S3 blob
+ * store. Without a bucket there is nothing to presign: a usage error, not a setting that silently does nothing.
+ */
+export function fileUrlOptions(on: boolean, bucket: string | undefined): Pick<QuireOptions, 'fileUrl'> {
+  if (!on) return {};
+  if (!bucket) {
+    throw new UsageError('--file-url needs --s3-bucket (or QUIRE_S3_BUCKET): only an S3 bucket can hand out FileUrls');
+  }
+  return { fileUrl: true };
+}
+
 /** "10h", "30m", "45s", "2d" or milliseconds; a mistake is a usage error. */
 export function duration(text: string, what: string): number {
   try {
@@ -372,5 +410,58 @@ function webhookOptions(
       ...(timeout && { timeoutMs: duration(timeout, '--webhook-timeout') }),
       ...(retryFor && { retryForMs: duration(retryFor, '--webhook-retry-for') }),
     },
+  };
+}
+
+/** What `quire migrate` was asked: the embedded data dir to read, the database and/or bucket to fill. */
+export interface MigrateSettings {
+  dataDir: string;
+  databaseUrl?: string;
+  blobs?: NonNullable<QuireOptions['s3']>;
+  live: boolean;
+}
+
+export const MIGRATE_USAGE =
+  'usage: quire migrate --to postgres://… [--blobs s3://BUCKET/PREFIX] | --blobs s3://BUCKET/PREFIX [--data DIR] [--live] [--s3-endpoint URL] [--s3-region R] [--s3-path-style]';
+
+/**
+ * `quire migrate`'s settings. The target is named by `--to` (a PostgreSQL URL) and `--blobs` (s3://bucket/prefix);
+ * the bucket's endpoint, region, path style and credentials come as for every command (--s3-…, QUIRE_S3_…, read by
+ * s3Options), but never its name or prefix from QUIRE_S3_BUCKET / QUIRE_S3_PREFIX: those describe where a Quire
+ * reads, and a migration's target is said on its command line.
+ */
+export function migrateSettings(args: string[], env: Env): MigrateSettings {
+  const { values } = parseCommand(args, {
+    to: { type: 'string' },
+    blobs: { type: 'string' },
+    live: { type: 'boolean' },
+  });
+  if (values.database)
+    throw new UsageError(`quire migrate names its target with --to, not --database\n${MIGRATE_USAGE}`);
+  if (values['s3-bucket'] || values['s3-prefix']) {
+    throw new UsageError(`quire migrate names the bucket and prefix with --blobs s3://BUCKET/PREFIX\n${MIGRATE_USAGE}`);
+  }
+  if (!values.to && !values.blobs) throw new UsageError(`quire migrate needs --to, --blobs or both\n${MIGRATE_USAGE}`);
+  if (values.to && !/^postgres(ql)?:\/\//i.test(values.to)) {
+    throw new UsageError(
+      `--to must be a postgres:// URL, not ${JSON.stringify(values.to.replace(/:[^:@/]*@/, ':***@'))}`,
+    );
+  }
+  let blobs: MigrateSettings['blobs'];
+  if (values.blobs) {
+    const m = /^s3:\/\/([^/\s]+)(?:\/(.*))?$/i.exec(values.blobs);
+    if (!m)
+      throw new UsageError(`--blobs must be s3://BUCKET or s3://BUCKET/PREFIX, not ${JSON.stringify(values.blobs)}`);
+    blobs = s3Options({ ...values, 's3-bucket': m[1], 's3-prefix': m[2] ?? '' }, env).s3;
+  } else if (values['s3-endpoint'] || values['s3-region'] || values['s3-path-style']) {
+    throw new UsageError(
+      `the --s3-… settings describe the --blobs bucket: give --blobs s3://BUCKET/PREFIX\n${MIGRATE_USAGE}`,
+    );
+  }
+  return {
+    dataDir: resolve(values.data ?? env.QUIRE_DATA ?? 'quire-data'),
+    ...(values.to && { databaseUrl: values.to }),
+    ...(blobs && { blobs }),
+    live: values.live === true,
   };
 }

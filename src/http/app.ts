@@ -26,6 +26,8 @@ export interface HttpOptions {
    * inside another app answers at that app's prefix.
    */
   basePath?: string;
+  /** True while the instance shuts down: /readyz then answers 503 at once (see `registerReadiness`). */
+  draining?: () => boolean;
 }
 
 /** What every answer gets done before it goes out: its unread body dealt with, and the security headers. */
@@ -53,6 +55,9 @@ export function buildHttpApp(host: WopiHost, editor: Editor, options: HttpOption
     routerOptions: { maxParamLength: 1024 },
     // Keep bodies unread: every content type reaches the handler as the raw request stream.
     bodyLimit: Number.MAX_SAFE_INTEGER,
+    // A request that reaches a keep-alive connection while Quire drains (the load balancer had not yet seen /readyz
+    // turn 503) is answered, with Connection: close, rather than refused: the drain waits for it like any other.
+    return503OnClosing: false,
     // requests Node's parser rejects, and URLs the router cannot decode, are answered like every other refusal
     clientErrorHandler,
     // (answered outside any route, so without its onSend hooks: what they do is done here)
@@ -78,13 +83,17 @@ export function buildHttpApp(host: WopiHost, editor: Editor, options: HttpOption
       if (options.metrics) registerMetrics(routes);
       registerWopiRoutes(routes, host, editor);
       routes.get('/healthz', async () => ({ ok: true }));
-      registerReadiness(routes, {
-        catalog: async () => {
-          await host.storage.catalog.getFile(READINESS_PROBE_ID);
-          return undefined;
+      registerReadiness(
+        routes,
+        {
+          catalog: async () => {
+            await host.storage.catalog.getFile(READINESS_PROBE_ID);
+            return undefined;
+          },
+          ...options.readiness,
         },
-        ...options.readiness,
-      });
+        options.draining,
+      );
     },
     { prefix: options.basePath ?? '' },
   );

@@ -35,15 +35,22 @@ async function run(check: ReadinessCheck): Promise<{ ok: boolean; reason?: strin
 /**
  * GET /readyz: 200 `{"ready": true, "checks": {…}}` when every check passes, else 503
  * `{"error": "not ready: <check>: <reason>; …", "ready": false, "checks": {…}}`. /healthz only says the process
- * answers; /readyz says whether it can do its work (a load balancer sends it writes only then).
+ * answers; /readyz says whether it can do its work (a load balancer sends it writes only then). While `draining`
+ * says so (the instance is shutting down), it answers 503 `{"error": "not ready: draining", "draining": true}` at
+ * once, without running the checks, so a load balancer's health check takes the instance out.
  */
-export function registerReadiness(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
+export function registerReadiness(
+  app: FastifyInstance,
+  checks: Record<string, ReadinessCheck>,
+  draining: () => boolean = () => false,
+): void {
   app.get('/readyz', async (_request, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    if (draining()) return reply.code(503).send({ error: 'not ready: draining', ready: false, draining: true });
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((name) => run(checks[name] as ReadinessCheck)));
     const byName = Object.fromEntries(names.map((name, i) => [name, results[i]]));
     const failed = names.filter((_, i) => !results[i]?.ok);
-    reply.header('Cache-Control', 'no-store');
     if (failed.length === 0) return reply.send({ ready: true, checks: byName });
     const reason = failed.map((name) => `${name}: ${byName[name]?.reason}`).join('; ');
     return reply.code(503).send({ error: `not ready: ${reason}`, ready: false, checks: byName });

@@ -24,6 +24,13 @@ export interface BlobStore {
   write(source: Readable): Promise<StoredBlob>;
   read(key: string): Readable;
   has(key: string): Promise<boolean>;
+  /**
+   * Optional: a URL anyone may GET, with no credential of their own and for `ttlSeconds` only, that answers exactly
+   * the bytes of blob `key` (CheckFileInfo's FileUrl). The URL is the credential, so a store offers this only when
+   * it can make one that is signed, expires, and cannot be turned into a URL of other bytes (S3's presigned GET of a
+   * content-addressed key). Stores that serve bytes only through Quire (the file store) leave it out.
+   */
+  urlFor?(key: string, ttlSeconds: number): Promise<string>;
 
   // ---- for garbage collection of blobs no version or rescued save references -----------------------------------
 

@@ -10,18 +10,29 @@ import { currentSignIn, currentUser, requireUser, type SessionOptions } from './
 const DEFAULT_POLL_MS = 1000;
 /** A comment line now and then keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 25_000;
+/**
+ * How long an id the log skipped is waited for. On PostgreSQL a transaction takes its event's id when it writes it,
+ * so with several writers (requests, instances) id 10 may commit after id 11 has been read; an id that a rolled-back
+ * transaction took never comes, and is given up after this long.
+ */
+const GAP_WAIT_MS = 10_000;
+/** A jump of more ids than this is the sequence moving on (a crash, a cache), not transactions still running. */
+const MAX_GAP = 1000;
 
 type Listener = (events: EventRecord[]) => void;
 
 /**
  * Live updates from the event log. One reader per Quire instance follows the log by id (the log is in the database,
  * so changes made through any instance arrive) and hands new events to every open stream; it runs only while
- * someone listens.
+ * someone listens. Ids it skipped are looked for again for a while (GAP_WAIT_MS): an event whose transaction
+ * committed after a later one's is still handed out, late.
  */
 export class LiveEvents {
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
   private cursor: number | undefined;
+  /** Ids below the cursor not seen yet, with when they were first missed. */
+  private readonly gaps = new Map<number, number>();
   private polling = false;
 
   constructor(
@@ -55,13 +66,23 @@ export class LiveEvents {
   }
 
   private async poll(): Promise<void> {
-    if (this.polling || this.cursor === undefined) return;
+    const cursor = this.cursor;
+    if (this.polling || cursor === undefined) return;
     this.polling = true;
     try {
-      const fresh = await this.events.list({ afterId: this.cursor, limit: 1000 });
-      const last = fresh.at(-1);
-      if (!last) return;
-      this.cursor = last.id;
+      const now = Date.now();
+      for (const [id, since] of this.gaps) if (now - since > GAP_WAIT_MS) this.gaps.delete(id);
+      const from = this.gaps.size > 0 ? Math.min(...this.gaps.keys()) - 1 : cursor;
+      const listed = await this.events.list({ afterId: from, limit: 1000 });
+      const fresh = listed.filter((e) => e.id > cursor || this.gaps.delete(e.id));
+      let expected = cursor + 1;
+      for (const e of fresh) {
+        if (e.id < expected) continue;
+        if (e.id - expected <= MAX_GAP) for (let id = expected; id < e.id; id++) this.gaps.set(id, now);
+        expected = e.id + 1;
+      }
+      this.cursor = expected - 1;
+      if (fresh.length === 0) return;
       for (const listener of this.listeners) listener(fresh);
     } catch {
       // the database may be briefly unreachable; the next poll tries again from the same cursor
@@ -74,6 +95,7 @@ export class LiveEvents {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.cursor = undefined;
+    this.gaps.clear();
   }
 }
 
@@ -164,7 +186,9 @@ async function visibleTo(
 
 /**
  * GET /api/events/stream: Server-Sent Events, one per event as the API shows it (`event: quire`, `id` the event's
- * id). A client that reconnects with Last-Event-ID (browsers do) first gets what it missed.
+ * id). A client that reconnects with Last-Event-ID (browsers do) first gets what it missed. When Quire shuts down,
+ * the streams are ended first, so a drain does not wait on them: the browsers reconnect (through a load balancer, to
+ * another instance) and miss nothing.
  */
 export function registerLiveEvents(
   app: FastifyInstance,
@@ -173,6 +197,11 @@ export function registerLiveEvents(
   access: AccessRules,
 ): void {
   const options = { schema: EVENTS.stream, preHandler: requireUser(sessions) };
+  const open = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of open) end();
+    done();
+  });
   app.get('/api/events/stream', options, async (request, reply) => {
     const user = await currentUser(request, sessions);
     if (!user) return;
@@ -195,7 +224,13 @@ export function registerLiveEvents(
       closed = true;
       clearInterval(keepAlive);
       unsubscribe();
+      open.delete(end);
     };
+    const end = () => {
+      stop();
+      res.end();
+    };
+    open.add(end);
     // batches are filtered one after another, so frames keep their order
     let queue = Promise.resolve();
     const send = (events: EventRecord[]) => {

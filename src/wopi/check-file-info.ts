@@ -1,5 +1,6 @@
 import type { Grant } from '../auth/tokens.ts';
 import type { WopiHost, WopiRequest, WopiResult } from './context.ts';
+import { fileUrlFor } from './file-info/file-url.ts';
 import { fileInfo } from './file-info/index.ts';
 import { loadState } from './file-state.ts';
 
@@ -21,8 +22,17 @@ export async function checkFileInfo(host: WopiHost, req: WopiRequest): Promise<W
   // role, guest and secure-view fields cannot change under a remembered answer
   const stamp = `${file.version}\u0000${file.modifiedAt}\u0000${file.name}\u0000${file.ownerId}\u0000${flavour}\u0000${host.urls.publicUrl}\u0000${userInfo}`;
   const known = answers.get(req.grant);
-  if (known?.stamp === stamp) return { status: 200, jsonText: known.text };
-  const text = JSON.stringify(fileInfo(flavour, { host, state, grant: req.grant, userInfo }));
-  answers.set(req.grant, { stamp, text });
-  return { status: 200, jsonText: text };
+  let text = known?.stamp === stamp ? known.text : undefined;
+  if (text === undefined) {
+    text = JSON.stringify(fileInfo(flavour, { host, state, grant: req.grant, userInfo }));
+    answers.set(req.grant, { stamp, text });
+  }
+  // signed afresh on every call (a local HMAC, no request), so a remembered answer never hands out a URL that is
+  // about to expire; for the blob of the same state the answer describes
+  const fileUrl = await fileUrlFor(host, flavour, req.grant, file);
+  return { status: 200, jsonText: fileUrl === undefined ? text : withProperty(text, 'FileUrl', fileUrl) };
 }
+
+/** A serialized JSON object with one more property. */
+const withProperty = (json: string, name: string, value: string) =>
+  `${json.slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(value)}}`;

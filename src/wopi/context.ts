@@ -43,6 +43,11 @@ export interface WopiConfig {
   maxUploadBytes: number;
   /** Shown to editors as the host's name. */
   brandName: string;
+  /**
+   * Give editors that use it CheckFileInfo's FileUrl: a URL of the blob, presigned by the blob store, that lives
+   * this many seconds (see file-info/file-url.ts). Absent or 0: no FileUrl, editors call GetFile.
+   */
+  fileUrlTtlSeconds?: number;
 }
 
 /** The URLs Quire hands out: where the WOPI endpoint of a file is, and where its host page is. */
@@ -75,3 +80,9 @@ export const DEFAULT_LOCK_TTL_MS = 30 * 60 * 1000;
 /** Collabora refreshes its lock every 15 minutes and ONLYOFFICE more often: 20 silent minutes mean nobody is there. */
 export const DEFAULT_LOCK_IDLE_RELEASE_MS = 20 * 60 * 1000;
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+/**
+ * How long a FileUrl lives: editors fetch it within seconds of CheckFileInfo (Collabora at once, ONLYOFFICE when the
+ * first editor connects), and a presigned URL cannot be revoked, so it is kept short: five minutes bounds how long
+ * bytes stay readable through it after a token is revoked or the URL lands in an editor's log.
+ */
+export const DEFAULT_FILE_URL_TTL_SECONDS = 5 * 60;

@@ -157,11 +157,14 @@ export class ServeProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Spawns `quire ARGS` as a long-running process without waiting for anything; `url` is what the caller expects. */
-  static spawn(args: string[], url = ''): ServeProcess {
+  /**
+   * Spawns `quire ARGS` as a long-running process without waiting for anything; `url` is what the caller expects;
+   * `env` is added to the environment (the developer's QUIRE_* settings are not passed on).
+   */
+  static spawn(args: string[], url = '', env: Record<string, string> = {}): ServeProcess {
     const child = spawn(process.execPath, [QUIRE_BIN, ...args], {
       cwd: REPO_ROOT,
-      env: childEnv(),
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(child);
@@ -175,11 +178,11 @@ export class ServeProcess {
    */
   static async start(
     dataDir: string,
-    options: { port?: number; args?: string[]; timeoutMs?: number } = {},
+    options: { port?: number; args?: string[]; timeoutMs?: number; env?: Record<string, string> } = {},
   ): Promise<ServeProcess> {
     const port = options.port ?? (await freePort());
     const args = ['serve', '--data', dataDir, '--port', String(port), ...(options.args ?? ['--log-level', 'warn'])];
-    const server = ServeProcess.spawn(args, `http://127.0.0.1:${port}`);
+    const server = ServeProcess.spawn(args, `http://127.0.0.1:${port}`, options.env);
     try {
       await waitFor(
         async () => {
@@ -209,6 +212,11 @@ export class ServeProcess {
       `output matching ${pattern}`,
     );
     return match as RegExpMatchArray;
+  }
+
+  /** Waits, bounded, until the process has exited (on its own, or on a signal sent earlier). */
+  exit(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return withTimeout(this.exited, timeoutMs, `quire serve (pid ${this.child.pid}) to exit`);
   }
 
   /** Sends `signal` (SIGKILL by default) and waits, bounded, until the process is gone. */

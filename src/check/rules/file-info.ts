@@ -1,5 +1,5 @@
 import { H } from '../../wopi/headers.ts';
-import { ensure, expectStatus, header, jsonBody, SkipRule } from '../expect.ts';
+import { ensure, expectContent, expectStatus, header, jsonBody, SkipRule } from '../expect.ts';
 import type { Rule } from '../rule.ts';
 
 /** CheckFileInfo and GetFile: what every editor reads before anything else. */
@@ -70,6 +70,24 @@ export const fileInfoRules: Rule[] = [
         `GetFile's ${H.itemVersion} is ${JSON.stringify(version)}, CheckFileInfo's Version ${JSON.stringify(info.Version)}`,
         ex,
       );
+    },
+  },
+  {
+    id: 'checkfileinfo.file-url',
+    statement:
+      "When CheckFileInfo gives a FileUrl, a plain GET of it (no access token or other parameter added, no proof-key headers) answers 200 with exactly GetFile's bytes",
+    source: `${MS_CHECKFILEINFO} (FileUrl: used as given instead of GetFile, which must keep working)`,
+    needs: [],
+    async run(ctx) {
+      const { ex: infoEx, info } = await ctx.fileInfo();
+      const url = info.FileUrl;
+      if (url === undefined) throw new SkipRule('CheckFileInfo gives no FileUrl');
+      ensure(typeof url === 'string' && /^https?:\/\//.test(url), 'FileUrl is not an http(s) URL', infoEx);
+      // a presigned URL is a credential for as long as it lives: kept out of the report like the token
+      ctx.secrets.add(url);
+      const file = await ctx.calls.getFile(ctx.file);
+      expectStatus(file, 200, 'GetFile');
+      expectContent(await ctx.calls.fetchUrl(url), file.response.body, 'GET FileUrl');
     },
   },
   {

@@ -34,6 +34,23 @@ export type PostgresStorage = SqlStorage<PgDatabase>;
  * Creates the schema and its tables when missing.
  */
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
+  const db = await openPostgresDatabase(options);
+  try {
+    const blobs = options.blobs ?? (await new FsBlobStore(options.blobDir).init());
+    return sqlStorage(db, blobs, `quire:names:${db.schema}`);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * The database alone, its schema created when missing and brought to this Quire's schema number (what
+ * openPostgresStorage opens, and what `quire migrate` copies an embedded catalog into).
+ */
+export async function openPostgresDatabase(
+  options: Pick<PostgresStorageOptions, 'connectionString' | 'schema' | 'maxConnections'>,
+): Promise<PgDatabase> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
@@ -54,8 +71,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       if (found.length === 0) await tx.run(`CREATE SCHEMA ${ident}`);
       await migrate(tx, db.dialect);
     });
-    const blobs = options.blobs ?? (await new FsBlobStore(options.blobDir).init());
-    return sqlStorage(db, blobs, `quire:names:${schema}`);
+    return db;
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;

@@ -13,6 +13,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { InsufficientStorageError } from '../../core/errors.ts';
 import { BLOB_GRACE_MS } from '../blob-gc.ts';
 import { STALE_TEMP_MS } from '../fs-blobs.ts';
@@ -41,16 +42,23 @@ const inFlight = new Set<string>();
  * A write streams into a multipart upload of a temp object (upload.ts), hashing as it goes, so memory stays flat;
  * only once the upload is complete is it copied (server-side) to its content-addressed key: a reader, or the
  * catalog, never sees a partial object, and a failed write leaves at most a temp object or an unfinished upload that
- * collectTemp() removes. Ages are the objects' LastModified: the service's clock, in milliseconds as listings give
+ * collectTemp() removes. A write of one part or less (5 MiB) is whole in memory before anything is sent, its hash
+ * known: it goes straight to its key in one PutObject (which S3 makes visible whole or not at all), two requests
+ * (stamp, put) instead of four (put, stamp, copy, delete): a CopyObject costs Ceph RGW about 60 ms whatever the size. Ages are the objects' LastModified: the service's clock, in milliseconds as listings give
  * it (HeadObject's Last-Modified has only seconds, so ages are always read from a listing).
  */
 export class S3BlobStore implements BlobStore {
   private readonly prefix: string;
   private readonly bucket: string;
 
+  /**
+   * `signer` signs the URLs urlFor() hands out: a client for the address editors reach the bucket at
+   * (S3BlobOptions.publicEndpoint), which sends no request; by default `client` itself.
+   */
   constructor(
     private readonly client: S3Client,
     options: Pick<S3BlobOptions, 'bucket' | 'prefix'>,
+    private readonly signer: S3Client = client,
   ) {
     this.bucket = options.bucket;
     this.prefix = keyPrefix(options);
@@ -74,12 +82,27 @@ export class S3BlobStore implements BlobStore {
     const tmp = `${this.prefix}tmp/${randomUUID()}`;
     const hash = createHash('sha256');
     let size = 0;
+    const direct: { sha256?: string } = {};
     inFlight.add(tmp);
     try {
       try {
-        await uploadStreamed(this.client, this.bucket, tmp, source, (chunk) => {
+        const seen = (chunk: Buffer) => {
           hash.update(chunk);
           size += chunk.length;
+        };
+        await uploadStreamed(this.client, this.bucket, tmp, source, seen, async (body) => {
+          const sha256 = hash.digest('hex');
+          // the stamp first, as below; then the bytes under their key, in one request that lands whole or not at all
+          await this.stamp(sha256);
+          await this.client.send(
+            new PutObjectCommand({
+              Bucket: this.bucket,
+              Key: this.blobKey(sha256),
+              Body: body,
+              ContentLength: body.length,
+            }),
+          );
+          direct.sha256 = sha256;
         });
       } catch (err) {
         // whatever failed (the source: a body over the limit, a client gone; or the service), the source is given
@@ -90,6 +113,7 @@ export class S3BlobStore implements BlobStore {
           ? new InsufficientStorageError('the S3 bucket is over its quota; nothing was saved', { cause: err })
           : err;
       }
+      if (direct.sha256 !== undefined) return { key: direct.sha256, size, sha256: direct.sha256 };
       const sha256 = hash.digest('hex');
       try {
         // the stamp first: a removal that is deciding on this blob sees it and puts the blob back (see remove())
@@ -118,6 +142,22 @@ export class S3BlobStore implements BlobStore {
       .then((answer) => pipeline(answer.Body as Readable, out))
       .catch((err: unknown) => out.destroy(err as Error));
     return out;
+  }
+
+  /**
+   * A presigned GET of the blob (SigV4 in the query string: no request is sent, the URL is signed here), valid for
+   * `ttlSeconds` by the bucket's clock. The key is the bytes' SHA-256 and a blob is never rewritten with other
+   * bytes, so the URL answers exactly these bytes for as long as it lives, whatever saves come after; the signature
+   * covers the key, the host and the expiry, so a changed URL is refused (403). The answer says `no-store`, so no
+   * cache keeps the bytes past the URL's life.
+   */
+  async urlFor(key: string, ttlSeconds: number): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: this.blobKey(key),
+      ResponseCacheControl: 'private, no-store',
+    });
+    return getSignedUrl(this.signer, command, { expiresIn: ttlSeconds });
   }
 
   async has(key: string): Promise<boolean> {
@@ -282,6 +322,7 @@ export class S3BlobStore implements BlobStore {
 
   close(): void {
     this.client.destroy();
+    if (this.signer !== this.client) this.signer.destroy();
   }
 
   /** Leaves an empty, uniquely named object saying a write or touch of `key` is under way (see remove()). */
@@ -336,7 +377,9 @@ export class S3BlobStore implements BlobStore {
  * is said at start, not at the first save). The bucket must exist: Quire creates none.
  */
 export async function openS3BlobStore(options: S3BlobOptions): Promise<S3BlobStore> {
-  const store = new S3BlobStore(makeS3Client(options), options);
+  const client = makeS3Client(options);
+  const signer = options.publicEndpoint ? makeS3Client({ ...options, endpoint: options.publicEndpoint }) : client;
+  const store = new S3BlobStore(client, options, signer);
   try {
     await store.probe();
   } catch (err) {

@@ -12,6 +12,13 @@ export interface S3BlobOptions {
    * missing. Default: none, the bucket's root.
    */
   prefix?: string;
+  /**
+   * Where editors reach the service, when not at `endpoint` (e.g. Quire talks to http://rgw:7480 on a private
+   * network, editors to https://s3.example.com): the URLs handed out as CheckFileInfo's FileUrl are signed for this
+   * address. A presigned URL's signature covers its host, so it cannot be rewritten after signing; a proxy between
+   * editors and the service must pass the Host header through unchanged. Default: `endpoint`.
+   */
+  publicEndpoint?: string;
   /** Address the bucket as ENDPOINT/BUCKET rather than BUCKET.ENDPOINT (most self-hosted services need this). */
   forcePathStyle?: boolean;
   /** Default: the SDK's usual chain (AWS_ACCESS_KEY_ID …, ~/.aws, instance roles). */

@@ -16,8 +16,9 @@ const PARTS_IN_FLIGHT = 2;
 
 /**
  * Streams `source` into the object `key`, handing every chunk to `seen` on the way (the hash). Bytes that fit in one
- * part go as one PutObject; more go as a multipart upload, aborted when anything fails, so a failed upload leaves
- * no object (an upload whose process dies is left to collection).
+ * part go as one PutObject, or to `whole` when given (which stores them itself: the caller knows their hash by then);
+ * more go as a multipart upload, aborted when anything fails, so a failed upload leaves no object (an upload whose
+ * process dies is left to collection).
  *
  * Memory is a fixed pool of PARTS_IN_FLIGHT + 1 part buffers, reused as parts complete, whatever the object's size.
  * (lib-storage's Upload was tried first: it concatenates each part into a fresh buffer, and with V8 collecting such
@@ -30,6 +31,7 @@ export async function uploadStreamed(
   key: string,
   source: Readable,
   seen: (chunk: Buffer) => void,
+  whole?: (body: Buffer) => Promise<void>,
 ): Promise<void> {
   const free: Buffer[] = [];
   let allocated = 0;
@@ -101,7 +103,9 @@ export async function uploadStreamed(
     if (uploadId === undefined) {
       // one part or less: a plain PUT of a known length
       const body = current ? current.subarray(0, filled) : Buffer.alloc(0);
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }));
+      if (whole) await whole(body);
+      else
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }));
       return;
     }
     if (current && filled > 0) await sendPart(current, filled);

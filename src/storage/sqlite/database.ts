@@ -40,6 +40,12 @@ const MAX_REMEMBERED_ROWS = 100;
  */
 const heldUntilExit: object[] = [];
 
+/** Keeps a better-sqlite3 object (a Database, a Statement) from the collector until the process ends (see above). */
+export function holdUntilExit<T extends object>(object: T): T {
+  heldUntilExit.push(object);
+  return object;
+}
+
 class Connection implements SqlExecutor {
   private readonly statements = new Map<string, Database.Statement>();
 
