@@ -208,6 +208,69 @@ describe('S3 blob store: settings and what failures leave', needsS3, () => {
     }
   });
 
+  it('over TLS the bytes go with an unsigned payload, and the service keeps them byte for byte', async () => {
+    const prefix = prefixOf();
+    const options = testS3Options(prefix);
+    // The endpoint the store is told of decides how it signs (https: unsigned payload); the client decides where
+    // the requests go, here the test service over plain http, which accepts unsigned payloads as AWS does.
+    const store = new S3BlobStore(makeS3Client(options), { ...options, endpoint: 'https://s3.example.invalid' });
+    const sent: string[] = [];
+    const client = (store as unknown as { client: import('@aws-sdk/client-s3').S3Client }).client;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+        // the bytes' requests (not the stamps, empty, nor CompleteMultipartUpload's list of parts)
+        const bytes = ['UploadPartCommand', 'PutObjectCommand'].includes(context.commandName ?? '');
+        if (bytes && Number(headers['content-length'] ?? '0') > 0) sent.push(headers['x-amz-content-sha256'] ?? '');
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low' },
+    );
+    try {
+      for (const bytes of [randomBytes(12 * MiB + 7), randomBytes(200 * 1024)]) {
+        const blob = await store.write(Readable.from([bytes]));
+        assert.equal(blob.sha256, sha256(bytes));
+        const back: Buffer[] = [];
+        for await (const chunk of store.read(blob.key)) back.push(chunk as Buffer);
+        assert.ok(Buffer.concat(back).equals(bytes), 'read back byte for byte');
+      }
+      assert.equal(sent.length, 4, 'three parts, then the small body in one put');
+      assert.deepEqual(new Set(sent), new Set(['UNSIGNED-PAYLOAD']), 'no body was hashed for the signature');
+      assert.deepEqual(
+        (await s3ObjectsUnder(prefix)).objects.filter((k) => k.startsWith(`${prefix}tmp/`)),
+        [],
+        'no temp object left',
+      );
+    } finally {
+      store.close();
+      await emptyS3Prefix(prefix);
+    }
+  });
+
+  it('over plain http every body is hashed for the signature, as the SDK does by default', async () => {
+    const prefix = prefixOf();
+    const store = openTestS3Blobs(prefix);
+    const sent: string[] = [];
+    const client = (store as unknown as { client: import('@aws-sdk/client-s3').S3Client }).client;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+        const bytes = ['UploadPartCommand', 'PutObjectCommand'].includes(context.commandName ?? '');
+        if (bytes && Number(headers['content-length'] ?? '0') > 0) sent.push(headers['x-amz-content-sha256'] ?? '');
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low' },
+    );
+    try {
+      await store.write(Readable.from([randomBytes(6 * MiB)]));
+      assert.equal(sent.length, 2, 'two parts');
+      for (const value of sent) assert.match(value, /^[0-9a-f]{64}$/);
+    } finally {
+      store.close();
+      await emptyS3Prefix(prefix);
+    }
+  });
+
   for (const racer of ['write', 'touch'] as const) {
     it(`a ${racer} of the same bytes landing just before removal deletes them: the blob is put back`, async () => {
       const prefix = prefixOf();

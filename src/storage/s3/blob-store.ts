@@ -19,7 +19,7 @@ import { BLOB_GRACE_MS } from '../blob-gc.ts';
 import { STALE_TEMP_MS } from '../fs-blobs.ts';
 import type { BlobEntry, BlobStore, StoredBlob } from '../types.ts';
 import { isNotFound, isOverQuota, keyPrefix, makeS3Client, type S3BlobOptions } from './client.ts';
-import { uploadStreamed } from './upload.ts';
+import { uploadStreamed, withUnsignedPayload } from './upload.ts';
 
 const BLOB_KEY = /^[0-9a-f]{64}$/;
 /**
@@ -44,12 +44,26 @@ const inFlight = new Set<string>();
  * catalog, never sees a partial object, and a failed write leaves at most a temp object or an unfinished upload that
  * collectTemp() removes. A write of one part or less (5 MiB) is whole in memory before anything is sent, its hash
  * known: it goes straight to its key in one PutObject (which S3 makes visible whole or not at all), two requests
- * (stamp, put) instead of four (put, stamp, copy, delete): a CopyObject costs Ceph RGW about 60 ms whatever the size. Ages are the objects' LastModified: the service's clock, in milliseconds as listings give
- * it (HeadObject's Last-Modified has only seconds, so ages are always read from a listing).
+ * (stamp, put) instead of four (put, stamp, copy, delete): a CopyObject costs Ceph RGW about 60 ms whatever the size.
+ * A larger write's stamp is sent as soon as its body has ended (the hash is final then), alongside the upload's last
+ * parts, and awaited before the copy.
+ *
+ * Why not spool the body to a local file and upload it straight to its key, with no temp object and no copy: the
+ * upload could start only once the whole body is in and hashed, so receiving and uploading would no longer overlap.
+ * Measured on a Ceph RGW (whose CopyObject shares the data, 60 ms for 64 MiB) that cost more than the copy it saves;
+ * bench/README.md has the figures. Ages are the objects' LastModified: the service's clock, in milliseconds as
+ * listings give it (HeadObject's Last-Modified has only seconds, so ages are always read from a listing).
  */
 export class S3BlobStore implements BlobStore {
   private readonly prefix: string;
   private readonly bucket: string;
+  /**
+   * Uploads skip the SDK's SHA-256 of each body for the signature when the connection is TLS (AWS S3 by default, or
+   * an https endpoint): TLS already guards the bytes on the way, and that hash costs as much CPU again as Quire's
+   * own SHA-256 of the content. Over plain http the payload hash is the only check the service makes that the bytes
+   * arrived as sent, so it stays.
+   */
+  private readonly unsignedPayload: boolean;
 
   /**
    * `signer` signs the URLs urlFor() hands out: a client for the address editors reach the bucket at
@@ -57,11 +71,12 @@ export class S3BlobStore implements BlobStore {
    */
   constructor(
     private readonly client: S3Client,
-    options: Pick<S3BlobOptions, 'bucket' | 'prefix'>,
+    options: Pick<S3BlobOptions, 'bucket' | 'prefix' | 'endpoint'>,
     private readonly signer: S3Client = client,
   ) {
     this.bucket = options.bucket;
     this.prefix = keyPrefix(options);
+    this.unsignedPayload = options.endpoint === undefined || /^https:/i.test(options.endpoint);
   }
 
   private blobKey(key: string): string {
@@ -83,26 +98,41 @@ export class S3BlobStore implements BlobStore {
     const hash = createHash('sha256');
     let size = 0;
     const direct: { sha256?: string } = {};
+    /** The hash once the body has ended, and the stamp begun then (see below). */
+    let early: { sha256: string; stamped: Promise<void> } | undefined;
     inFlight.add(tmp);
     try {
       try {
-        const seen = (chunk: Buffer) => {
-          hash.update(chunk);
-          size += chunk.length;
-        };
-        await uploadStreamed(this.client, this.bucket, tmp, source, seen, async (body) => {
-          const sha256 = hash.digest('hex');
-          // the stamp first, as below; then the bytes under their key, in one request that lands whole or not at all
-          await this.stamp(sha256);
-          await this.client.send(
-            new PutObjectCommand({
+        await uploadStreamed(this.client, this.bucket, tmp, source, {
+          seen: (chunk) => {
+            hash.update(chunk);
+            size += chunk.length;
+          },
+          whole: async (body) => {
+            const sha256 = hash.digest('hex');
+            // the stamp first, as below; then the bytes under their key, in one request that lands whole or not at all
+            await this.stamp(sha256);
+            const put = new PutObjectCommand({
               Bucket: this.bucket,
               Key: this.blobKey(sha256),
               Body: body,
               ContentLength: body.length,
-            }),
-          );
-          direct.sha256 = sha256;
+            });
+            if (this.unsignedPayload) withUnsignedPayload(put);
+            await this.client.send(put);
+            direct.sha256 = sha256;
+          },
+          // The stamp needs only the hash, which is final once the body has ended: it is sent then, alongside the
+          // upload's last parts and its completion, rather than after them. It still lands before the copy below
+          // (awaited there), which is all remove() asks of it. A stamp for a write that then fails is harmless: it
+          // only keeps a removal from taking those bytes for a while, and goes with the old stamps.
+          ended: () => {
+            const sha256 = hash.digest('hex');
+            const stamped = this.stamp(sha256);
+            stamped.catch(() => {}); // awaited below, unless the upload failed first
+            early = { sha256, stamped };
+          },
+          unsignedPayload: this.unsignedPayload,
         });
       } catch (err) {
         // whatever failed (the source: a body over the limit, a client gone; or the service), the source is given
@@ -114,10 +144,10 @@ export class S3BlobStore implements BlobStore {
           : err;
       }
       if (direct.sha256 !== undefined) return { key: direct.sha256, size, sha256: direct.sha256 };
-      const sha256 = hash.digest('hex');
+      const sha256 = early?.sha256 ?? hash.digest('hex');
       try {
         // the stamp first: a removal that is deciding on this blob sees it and puts the blob back (see remove())
-        await this.stamp(sha256);
+        await (early?.stamped ?? this.stamp(sha256));
         // Same content, same key: copying over an existing blob replaces it with identical bytes, in a new object
         // whose LastModified is now. That is what makes the write count as writing the blob again for collection.
         await this.client.send(

@@ -14,11 +14,33 @@ export const PART_BYTES = 5 * 1024 * 1024;
 /** Parts on their way to the service at once, while the next one fills. */
 const PARTS_IN_FLIGHT = 2;
 
+/** What uploadStreamed() tells its caller on the way, and how it sends. */
+export interface StreamedUploadHooks {
+  /** Every chunk of the source, in order (the caller's hash). */
+  seen: (chunk: Buffer) => void;
+  /**
+   * Bytes that fit in one part are handed here instead of being PUT to the key: the caller stores them itself,
+   * knowing their hash by then.
+   */
+  whole?: (body: Buffer) => Promise<void>;
+  /**
+   * Called once the source has ended, when more than one part was needed, while the last parts are still on their
+   * way and before the upload is completed: the caller's hash is final, so work that waits on it (the stamp) runs
+   * alongside the upload's tail instead of after it.
+   */
+  ended?: () => void;
+  /**
+   * Send each part with an unsigned payload (`x-amz-content-sha256: UNSIGNED-PAYLOAD`) rather than the SHA-256 of
+   * its bytes, which the SDK would compute on this thread for the signature (as many CPU cycles again as the
+   * caller's own hash). Only where the connection itself protects the bytes (TLS): see S3BlobStore.
+   */
+  unsignedPayload?: boolean;
+}
+
 /**
- * Streams `source` into the object `key`, handing every chunk to `seen` on the way (the hash). Bytes that fit in one
- * part go as one PutObject, or to `whole` when given (which stores them itself: the caller knows their hash by then);
- * more go as a multipart upload, aborted when anything fails, so a failed upload leaves no object (an upload whose
- * process dies is left to collection).
+ * Streams `source` into the object `key`, handing every chunk to `hooks.seen` on the way (the hash). Bytes that fit
+ * in one part go as one PutObject, or to `hooks.whole` when given; more go as a multipart upload, aborted when
+ * anything fails, so a failed upload leaves no object (an upload whose process dies is left to collection).
  *
  * Memory is a fixed pool of PARTS_IN_FLIGHT + 1 part buffers, reused as parts complete, whatever the object's size.
  * (lib-storage's Upload was tried first: it concatenates each part into a fresh buffer, and with V8 collecting such
@@ -30,9 +52,9 @@ export async function uploadStreamed(
   bucket: string,
   key: string,
   source: Readable,
-  seen: (chunk: Buffer) => void,
-  whole?: (body: Buffer) => Promise<void>,
+  hooks: StreamedUploadHooks,
 ): Promise<void> {
+  const { seen, whole, ended, unsignedPayload } = hooks;
   const free: Buffer[] = [];
   let allocated = 0;
   const inFlight = new Set<Promise<void>>();
@@ -56,17 +78,17 @@ export async function uploadStreamed(
     const PartNumber = parts.length + 1;
     const part: CompletedPart = { PartNumber };
     parts.push(part);
+    const command = new UploadPartCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber,
+      Body: buffer.subarray(0, length),
+      ContentLength: length,
+    });
+    if (unsignedPayload) withUnsignedPayload(command);
     const sending = client
-      .send(
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber,
-          Body: buffer.subarray(0, length),
-          ContentLength: length,
-        }),
-      )
+      .send(command)
       .then(
         (answer) => {
           part.ETag = answer.ETag;
@@ -103,11 +125,13 @@ export async function uploadStreamed(
     if (uploadId === undefined) {
       // one part or less: a plain PUT of a known length
       const body = current ? current.subarray(0, filled) : Buffer.alloc(0);
-      if (whole) await whole(body);
-      else
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }));
+      if (whole) return await whole(body);
+      const put = new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length });
+      if (unsignedPayload) withUnsignedPayload(put);
+      await client.send(put);
       return;
     }
+    ended?.();
     if (current && filled > 0) await sendPart(current, filled);
     await Promise.all(inFlight);
     if (failure) throw failure.error;
@@ -130,3 +154,21 @@ export async function uploadStreamed(
     throw err;
   }
 }
+
+/**
+ * Has the SDK sign `command` without hashing its body: SigV4 signs whatever x-amz-content-sha256 the request already
+ * carries, and UNSIGNED-PAYLOAD is the value S3 (AWS and the compatible services) accepts for "not hashed".
+ */
+export function withUnsignedPayload(command: UploadPartCommand | PutObjectCommand): void {
+  const options = { step: 'build', name: 'quireUnsignedPayload' } as const;
+  if (command instanceof UploadPartCommand) command.middlewareStack.add(unsignedPayload, options);
+  else command.middlewareStack.add(unsignedPayload, options);
+}
+
+const unsignedPayload =
+  <A extends { request: unknown }, R>(next: (args: A) => R) =>
+  (args: A): R => {
+    const request = args.request as { headers?: Record<string, string> };
+    if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    return next(args);
+  };
