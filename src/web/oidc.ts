@@ -1,12 +1,22 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import * as oidc from 'openid-client';
+import type * as OidcLib from 'openid-client';
 import { groupNamesFromClaim, syncProviderGroups } from '../access/provider-groups.ts';
 import type { AccessStore } from '../storage/types.ts';
 import { type Accounts, checkDisplayName, checkUserName, type User, UserExistsError } from '../users/accounts.ts';
 import { type SessionOptions, safeNextPath, startSession } from './session.ts';
 import { at, escapeHtml, renderCardPage, sendPage } from './shell.ts';
+
+/**
+ * openid-client (with jose and oauth4webapi, about 9 MB of memory) is loaded on the first sign-in through a provider,
+ * not at start: a Quire without single sign-on never loads it.
+ */
+let loaded: typeof OidcLib | undefined;
+const openidClient = async (): Promise<typeof OidcLib> => {
+  loaded ??= await import('openid-client');
+  return loaded;
+};
 
 /**
  * Single sign-on through an OpenID Connect provider: the authorization code flow with PKCE, state and nonce, done by
@@ -81,13 +91,13 @@ const isLoopback = (url: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(ur
 
 /** The provider's metadata and Quire's client there: discovered on first need, and again after a failure. */
 class ProviderConfiguration {
-  private config: oidc.Configuration | undefined;
-  private pending: Promise<oidc.Configuration> | undefined;
+  private config: OidcLib.Configuration | undefined;
+  private pending: Promise<OidcLib.Configuration> | undefined;
   private failed: { at: number; error: unknown } | undefined;
 
   constructor(private readonly settings: ReturnType<typeof resolveOidcOptions>) {}
 
-  get(): Promise<oidc.Configuration> {
+  get(): Promise<OidcLib.Configuration> {
     if (this.config) return Promise.resolve(this.config);
     if (this.failed && Date.now() - this.failed.at < DISCOVERY_RETRY_MS) return Promise.reject(this.failed.error);
     this.pending ??= this.discover().then(
@@ -106,10 +116,11 @@ class ProviderConfiguration {
     return this.pending;
   }
 
-  private discover(): Promise<oidc.Configuration> {
+  private async discover(): Promise<OidcLib.Configuration> {
+    const oidc = await openidClient();
     const { issuer, clientId, clientSecret } = this.settings;
     const insecure = new URL(issuer).protocol === 'http:';
-    return oidc.discovery(new URL(issuer), clientId, undefined, clientAuth(clientSecret), {
+    return oidc.discovery(new URL(issuer), clientId, undefined, clientAuth(oidc, clientSecret), {
       timeout: PROVIDER_TIMEOUT_SECONDS,
       ...(insecure && { execute: [oidc.allowInsecureRequests] }),
     });
@@ -120,7 +131,7 @@ class ProviderConfiguration {
  * How Quire proves itself at the token endpoint: with a secret, HTTP Basic unless the provider says it takes only
  * the secret in the form (Basic is what providers assume when they say nothing); without one, as a public client.
  */
-function clientAuth(secret: string): oidc.ClientAuth {
+function clientAuth(oidc: typeof OidcLib, secret: string): OidcLib.ClientAuth {
   if (!secret) return oidc.None();
   const basic = oidc.ClientSecretBasic(secret);
   const post = oidc.ClientSecretPost(secret);
@@ -231,17 +242,21 @@ export interface OidcRouteOptions {
 
 /** Why reaching or using the provider failed in a way a person cannot fix by trying again differently. */
 function isProviderFault(err: unknown): boolean {
-  // Quire's client credentials (at the token endpoint) or its access token (at userinfo) refused
-  if (err instanceof oidc.WWWAuthenticateChallengeError) return true;
-  if (err instanceof oidc.ResponseBodyError) return ['invalid_client', 'unauthorized_client'].includes(err.error);
-  if (err instanceof oidc.ClientError) {
-    return [
-      'OAUTH_TIMEOUT',
-      'OAUTH_ABORT',
-      'OAUTH_RESPONSE_IS_NOT_CONFORM',
-      'OAUTH_RESPONSE_IS_NOT_JSON',
-      'OAUTH_HTTP_REQUEST_FORBIDDEN',
-    ].includes(err.code ?? '');
+  // the library's errors exist only once it is loaded (it is, before any of its calls could fail)
+  const oidc = loaded;
+  if (oidc) {
+    // Quire's client credentials (at the token endpoint) or its access token (at userinfo) refused
+    if (err instanceof oidc.WWWAuthenticateChallengeError) return true;
+    if (err instanceof oidc.ResponseBodyError) return ['invalid_client', 'unauthorized_client'].includes(err.error);
+    if (err instanceof oidc.ClientError) {
+      return [
+        'OAUTH_TIMEOUT',
+        'OAUTH_ABORT',
+        'OAUTH_RESPONSE_IS_NOT_CONFORM',
+        'OAUTH_RESPONSE_IS_NOT_JSON',
+        'OAUTH_HTTP_REQUEST_FORBIDDEN',
+      ].includes(err.code ?? '');
+    }
   }
   // fetch's own failure (refused, reset, DNS): a TypeError without a code of openid-client's argument checks
   return err instanceof TypeError && !String((err as { code?: unknown }).code ?? '').startsWith('ERR_INVALID');
@@ -249,9 +264,10 @@ function isProviderFault(err: unknown): boolean {
 
 /** What may be logged of an error from the provider's side: its kind and code, never a token or a response body. */
 function describeError(err: unknown): Record<string, unknown> {
-  if (err instanceof oidc.ResponseBodyError) return { kind: err.name, error: err.error, status: err.status };
-  if (err instanceof oidc.AuthorizationResponseError) return { kind: err.name, error: err.error };
-  if (err instanceof oidc.WWWAuthenticateChallengeError) {
+  const oidc = loaded;
+  if (oidc && err instanceof oidc.ResponseBodyError) return { kind: err.name, error: err.error, status: err.status };
+  if (oidc && err instanceof oidc.AuthorizationResponseError) return { kind: err.name, error: err.error };
+  if (oidc && err instanceof oidc.WWWAuthenticateChallengeError) {
     // its body is never read: let the connection go
     void err.response.body?.cancel().catch(() => {});
     return { kind: err.name, status: err.status, challenges: err.cause.map((c) => [c.scheme, c.parameters.error]) };
@@ -326,13 +342,14 @@ export function registerOidcRoutes(app: FastifyInstance, opts: OidcRouteOptions)
 
   app.get(OIDC_START_PATH, async (request, reply) => {
     const next = safeNextPath(param(request, 'next'));
-    let config: oidc.Configuration;
+    let config: OidcLib.Configuration;
     try {
       config = await provider.get();
     } catch (err) {
       request.log.warn({ issuer: settings.issuer, err: describeError(err) }, 'single sign-on: provider unreachable');
       return unavailable(reply, next);
     }
+    const oidc = await openidClient();
     const flow: Flow = {
       codeVerifier: oidc.randomPKCECodeVerifier(),
       state: oidc.randomState(),
@@ -394,7 +411,7 @@ export function registerOidcRoutes(app: FastifyInstance, opts: OidcRouteOptions)
       );
     }
 
-    let config: oidc.Configuration;
+    let config: OidcLib.Configuration;
     try {
       config = await provider.get();
     } catch (err) {
@@ -402,6 +419,7 @@ export function registerOidcRoutes(app: FastifyInstance, opts: OidcRouteOptions)
       return unavailable(reply, next);
     }
 
+    const oidc = await openidClient();
     let claims: Record<string, unknown>;
     try {
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
