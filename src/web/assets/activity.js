@@ -438,8 +438,24 @@ async function applyFilters(next, { push = true } = {}) {
 
 // ---- live: new events that match the filters are added at the top ----
 
+/** Ids of live events being handled: the stream may hand one twice, and handling waits (loadFiles) before it shows. */
+const arriving = new Set();
+
 async function onEvent(e) {
-  if (state.events.some((known) => known.id === e.id)) return;
+  if (arriving.has(e.id) || state.events.some((known) => known.id === e.id)) return;
+  arriving.add(e.id);
+  try {
+    await showLive(e);
+  } finally {
+    arriving.delete(e.id);
+  }
+}
+
+async function showLive(e) {
+  // older than the oldest shown while older ones remain to load: "Load more" brings it in its place (the stream can
+  // hand a new page events it loaded itself, and older ones, when the server's reader was a poll behind)
+  const oldest = state.events.at(-1);
+  if (state.more && oldest && e.id < oldest.id) return;
   if (e.type === 'file.created' || e.type === 'file.renamed' || e.type === 'file.deleted') {
     await loadFiles().catch(() => {});
   }
