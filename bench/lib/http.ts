@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /** A small node:http client for what wrk cannot do: streamed bodies, and request sequences with checks. */
 
@@ -86,8 +87,10 @@ export function postBody(url: string, headers: Record<string, string>, body: Bod
 
 /** GETs `url`, hashing the body as it streams in (nothing is kept): status, size and SHA-256. */
 export function getHashed(url: string): Promise<{ status: number; size: number; sha256: string }> {
+  // an https URL: a FileUrl presigned for an S3 endpoint behind TLS
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    httpRequest(url, (res) => {
+    send(url, (res) => {
       const hash = createHash('sha256');
       let size = 0;
       res.on('data', (d: Buffer) => {
