@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type ClientRequest, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WopiClient } from './helpers/host.ts';
-import { runQuireJson, ServeProcess, waitFor, withTimeout } from './helpers/process-helpers.ts';
+import {
+  partFiles,
+  runQuireJson,
+  ServeProcess,
+  waitFor,
+  waitForNewPart,
+  withTimeout,
+} from './helpers/process-helpers.ts';
 
 const LOCK = 'crash-suite-lock';
 const MB = 1024 * 1024;
@@ -54,32 +61,6 @@ class RawPut {
       }
     }
   }
-}
-
-/** Unfinished uploads (temp files) in the blob store, with their sizes. */
-async function partFiles(dataDir: string): Promise<Map<string, number>> {
-  const dir = join(dataDir, 'blobs', 'tmp');
-  const out = new Map<string, number>();
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const size = await stat(join(dir, name)).then(
-      (s) => s.size,
-      () => -1,
-    );
-    if (size >= 0) out.set(name, size);
-  }
-  return out;
-}
-
-/** Waits until an upload that was not there before (`known`) has at least `bytes` on disk. */
-async function waitForNewPart(dataDir: string, known: Map<string, number>, bytes: number): Promise<void> {
-  await waitFor(
-    async () => {
-      for (const [name, size] of await partFiles(dataDir)) if (!known.has(name) && size >= bytes) return true;
-      return false;
-    },
-    30_000,
-    `the server to have stored ${bytes} bytes of the upload`,
-  );
 }
 
 const sha256b64 = (b: Buffer) => createHash('sha256').update(b).digest('base64');

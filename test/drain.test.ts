@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, createServer, get, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createQuire } from '../src/embed.ts';
 import { WopiClient } from './helpers/host.ts';
-import { runQuireJson, ServeProcess, waitFor, withTimeout } from './helpers/process-helpers.ts';
+import { partFiles, runQuireJson, ServeProcess, waitForNewPart, withTimeout } from './helpers/process-helpers.ts';
 import { SlowPut } from './helpers/slow-put.ts';
 
 /**
@@ -20,29 +20,6 @@ import { SlowPut } from './helpers/slow-put.ts';
 
 const LOCK = 'drain-suite-lock';
 const MB = 1024 * 1024;
-
-/** The temp files saves are writing, with their sizes. */
-async function parts(dataDir: string): Promise<Map<string, number>> {
-  const dir = join(dataDir, 'blobs', 'tmp');
-  const out = new Map<string, number>();
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const size = await stat(join(dir, name)).then(
-      (s) => s.size,
-      () => -1,
-    );
-    if (size >= 0) out.set(name, size);
-  }
-  return out;
-}
-
-/** Waits until a save that was not under way before (`known`) has stored at least `bytes`. */
-async function untilStored(dataDir: string, known: Map<string, number>, bytes: number): Promise<void> {
-  await waitFor(
-    async () => [...(await parts(dataDir))].some(([name, size]) => !known.has(name) && size >= bytes),
-    30_000,
-    `the server to have stored ${bytes} bytes of the upload`,
-  );
-}
 
 /** The error a fresh TCP connection to `port` ends with (null when it connects). */
 function connectError(port: number): Promise<NodeJS.ErrnoException | null> {
@@ -106,10 +83,10 @@ describe('SIGTERM drains a real `quire serve`', () => {
     const s = await start('20s');
     const old = await state();
     const next = randomBytes(4 * MB);
-    const known = await parts(dataDir);
+    const known = await partFiles(dataDir);
     const put = new SlowPut(client().fileUrl('/contents'), next.length, LOCK);
     await put.write(next.subarray(0, 2 * MB));
-    await untilStored(dataDir, known, MB);
+    await waitForNewPart(dataDir, known, MB);
 
     s.child.kill('SIGTERM');
     await s.waitForOutput(/SIGTERM: draining/, 10_000);
@@ -138,10 +115,10 @@ describe('SIGTERM drains a real `quire serve`', () => {
   }, async () => {
     const s = await start('1500ms');
     const old = await state();
-    const known = await parts(dataDir);
+    const known = await partFiles(dataDir);
     const put = new SlowPut(client().fileUrl('/contents'), 4 * MB, LOCK);
     await put.write(randomBytes(MB));
-    await untilStored(dataDir, known, MB / 2);
+    await waitForNewPart(dataDir, known, MB / 2);
 
     const signalled = performance.now();
     s.child.kill('SIGTERM');
@@ -185,10 +162,10 @@ describe('SIGTERM drains a real `quire serve`', () => {
   it('a second signal exits at once; the save it cut leaves the old version', { timeout: 60_000 }, async () => {
     const s = await start('30s');
     const old = await state();
-    const known = await parts(dataDir);
+    const known = await partFiles(dataDir);
     const put = new SlowPut(client().fileUrl('/contents'), 4 * MB, LOCK);
     await put.write(randomBytes(MB));
-    await untilStored(dataDir, known, MB / 2);
+    await waitForNewPart(dataDir, known, MB / 2);
     const signalled = performance.now();
     s.child.kill('SIGTERM');
     await s.waitForOutput(/SIGTERM: draining/, 10_000);
@@ -229,7 +206,7 @@ describe('close() drains a Quire mounted in another server', () => {
       const next = randomBytes(2 * MB);
       const put = new SlowPut(c.fileUrl('/contents'), next.length, LOCK);
       await put.write(next.subarray(0, MB));
-      await untilStored(dataDir, new Map(), MB / 2);
+      await waitForNewPart(dataDir, new Map(), MB / 2);
       const closing = quire.close({ drainTimeoutMs: 20_000 });
       assert.equal(quire.draining, true);
       const ready = await fetch(`${origin}/office/readyz`);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -255,4 +255,27 @@ export async function listTree(dir: string): Promise<string[]> {
   };
   await walk('');
   return out.sort();
+}
+
+/** Unfinished uploads (temp files) in a data dir's blob store, with their sizes. */
+export async function partFiles(dataDir: string): Promise<Map<string, number>> {
+  const dir = join(dataDir, 'blobs', 'tmp');
+  const out = new Map<string, number>();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const size = await stat(join(dir, name)).then(
+      (s) => s.size,
+      () => -1,
+    );
+    if (size >= 0) out.set(name, size);
+  }
+  return out;
+}
+
+/** Waits until an upload that was not there before (`known`) has at least `bytes` on disk. */
+export async function waitForNewPart(dataDir: string, known: Map<string, number>, bytes: number): Promise<void> {
+  await waitFor(
+    async () => [...(await partFiles(dataDir))].some(([name, size]) => !known.has(name) && size >= bytes),
+    30_000,
+    `the server to have stored ${bytes} bytes of the upload`,
+  );
 }
