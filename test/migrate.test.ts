@@ -9,7 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Quire, type QuireOptions } from '../src/quire.ts';
-import { freshTestSchema, postgresAvailable, readResponse, TEST_DATABASE_URL, WopiClient } from './helpers/host.ts';
+import {
+  dropTestSchema,
+  freshTestSchema,
+  postgresAvailable,
+  readResponse,
+  TEST_DATABASE_URL,
+  WopiClient,
+} from './helpers/host.ts';
 import { type CliResult, QUIRE_BIN, REPO_ROOT, runQuire, withTimeout } from './helpers/process-helpers.ts';
 import { emptyS3Prefix, needsS3, s3ObjectsUnder, TEST_S3_BUCKET, testS3Options } from './helpers/s3.ts';
 
@@ -294,16 +301,6 @@ async function assertServedFrom(source: Source, options: Partial<QuireOptions>):
   }
 }
 
-const dropSchema = async (schema: string) => {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-  } finally {
-    await client.end();
-  }
-};
-
 describe('quire migrate', {
   skip: postgresAvailable ? false : 'PostgreSQL tests skipped: the test database is unreachable',
 }, () => {
@@ -322,7 +319,7 @@ describe('quire migrate', {
     source = await buildSource(join(work, 'data'), FILE_COUNT);
   });
   after(async () => {
-    for (const s of schemas) await dropSchema(s);
+    for (const s of schemas) await dropTestSchema(s);
     for (const p of prefixes) await emptyS3Prefix(p);
     if (work) await rm(work, { recursive: true, force: true });
   });

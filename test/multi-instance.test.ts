@@ -7,8 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { freshTestSchema, postgresAvailable, readResponse, TEST_DATABASE_URL, WopiClient } from './helpers/host.ts';
+import {
+  dropTestSchema,
+  freshTestSchema,
+  postgresAvailable,
+  readResponse,
+  TEST_DATABASE_URL,
+  WopiClient,
+} from './helpers/host.ts';
 import { freePort, REPO_ROOT, runQuire, ServeProcess, waitFor, withTimeout } from './helpers/process-helpers.ts';
 import { emptyS3Prefix, needsS3, s3PrefixFor, testS3Options } from './helpers/s3.ts';
 import { SlowPut } from './helpers/slow-put.ts';
@@ -307,10 +313,7 @@ describe('several instances behind HAProxy', { skip }, () => {
     await Promise.all(names.map((name) => servers[name]?.kill('SIGKILL').catch(() => {})));
     await editor?.close();
     if (postgresAvailable && schema) {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-      await client.end();
+      await dropTestSchema(schema);
     }
     if (prefix) await emptyS3Prefix(prefix).catch(() => {});
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -5,11 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { nonClobberingNames } from '../src/documents/names.ts';
 import { openPostgresStorage, type PostgresStorage } from '../src/storage/postgres/index.ts';
 import { NameTakenError, type NewVersion } from '../src/storage/types.ts';
-import { freshTestSchema, postgresAvailable, startHost, TEST_DATABASE_URL, type TestHost } from './helpers/host.ts';
+import {
+  dropTestSchema,
+  freshTestSchema,
+  postgresAvailable,
+  startHost,
+  TEST_DATABASE_URL,
+  type TestHost,
+} from './helpers/host.ts';
 import { itemVersionOf, lockOf } from './helpers/misc-helpers.ts';
 import { runQuire, ServeProcess } from './helpers/process-helpers.ts';
 
@@ -20,16 +26,6 @@ import { runQuire, ServeProcess } from './helpers/process-helpers.ts';
  */
 
 const skip = postgresAvailable ? false : `PostgreSQL at ${TEST_DATABASE_URL} is unreachable`;
-
-async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The test database's URL with `schema` first on the search_path, as a deployment would pick its schema. */
 function urlWithSchema(schema: string): string {
@@ -60,7 +56,7 @@ describe('PostgreSQL: two instances sharing one schema and one blob directory', 
   after(async () => {
     await a?.close();
     await b?.close();
-    await dropSchema(schema);
+    await dropTestSchema(schema);
     if (blobDir) await rm(blobDir, { recursive: true, force: true });
   });
 
@@ -236,7 +232,7 @@ describe('PostgreSQL: the command line with --database', { skip }, () => {
   });
   after(async () => {
     await server?.stop();
-    await dropSchema(schema);
+    await dropTestSchema(schema);
     if (work) await rm(work, { recursive: true, force: true });
   });
 

@@ -47,6 +47,17 @@ export const postgresAvailable = postgresProblem === null;
 /** A fresh schema name for one store: quire_test_<hex>. */
 export const freshTestSchema = () => `quire_test_${randomBytes(6).toString('hex')}`;
 
+/** Drops a schema a test made in the test database, with everything in it. */
+export async function dropTestSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Opens PostgreSQL storage in a fresh schema of the test database (blobs under `dataDir`); close() drops it. */
 export async function openTestPostgresStorage(dataDir: string, schema = freshTestSchema()): Promise<SqlStorage> {
   const storage = await openPostgresStorage({
@@ -101,7 +112,7 @@ export async function startHost(
   const dataDir = await mkdtemp(join(tmpdir(), 'quire-test-'));
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0));
   const kind = options.storageKind ?? storageKinds[0];
-  const storage = options.storage ?? (await kind!.open(dataDir));
+  const storage = options.storage ?? (await kind?.open(dataDir));
   const quire = await Quire.create({ dataDir, clock, storage, ...options });
   const url = await quire.listen(0, '127.0.0.1');
   const host: TestHost = {
